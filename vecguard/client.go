@@ -1,0 +1,390 @@
+package vecguard
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vecguard/vecguard/vecguard/audit"
+	"github.com/vecguard/vecguard/vecguard/authz"
+	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
+)
+
+// Options configures a Client. The zero value (or nil) is valid: it denies
+// every operation, because no Authorizer is set.
+type Options struct {
+	// Authorizer decides every operation. nil denies everything.
+	Authorizer authz.Authorizer
+	// Auditor receives one record per operation; when it fails, the
+	// operation is refused. nil records nothing.
+	Auditor audit.Auditor
+	// RecordResultIDs puts the IDs of returned points in audit records.
+	RecordResultIDs bool
+	// Encryption protects the named collections (by collection name).
+	Encryption map[string]encryption.Protector
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Client is the guarded client an application holds. It authorizes, encrypts
+// and audits every operation and then calls its driver. A Client is safe for
+// concurrent use.
+type Client struct {
+	drv        driver.Driver
+	opts       Options
+	authorizer authz.Authorizer
+	classifier driver.ErrorClassifier
+	system     string
+
+	mu    sync.RWMutex
+	colls map[string]*collState
+
+	violations atomic.Int64
+	closed     atomic.Bool
+}
+
+type collState struct {
+	user   *driver.CollectionSpec // what callers see
+	stored *driver.CollectionSpec // what the database holds
+	coll   driver.Collection
+	prot   encryption.Protector
+}
+
+// New returns a Client over the driver d. opts may be nil.
+func New(d driver.Driver, opts *Options) *Client {
+	c := &Client{drv: d, colls: map[string]*collState{}, system: "unknown"}
+	if opts != nil {
+		c.opts = *opts
+	}
+	c.authorizer = c.opts.Authorizer
+	if c.authorizer == nil {
+		c.authorizer = authz.DenyAll
+	}
+	if c.opts.Now == nil {
+		c.opts.Now = time.Now
+	}
+	c.classifier, _ = d.(driver.ErrorClassifier)
+	if n, ok := d.(driver.SystemNamer); ok {
+		c.system = n.SystemName()
+	}
+	return c
+}
+
+// Close closes the driver if it has a Close method. Later calls fail with
+// FailedPrecondition.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if cl, ok := c.drv.(interface{ Close() error }); ok {
+		return c.wrap("close", "", cl.Close())
+	}
+	return nil
+}
+
+// Violations returns how many result rows the re-check has dropped since the
+// client was made. Anything but zero means a driver returned rows outside a
+// caller's rights: a bug to report.
+func (c *Client) Violations() int64 { return c.violations.Load() }
+
+// call is one guarded operation in progress.
+type call struct {
+	c     *Client
+	ctx   context.Context
+	p     *authz.Principal
+	start time.Time
+	rec   audit.Record
+}
+
+func (c *Client) begin(ctx context.Context, op string, class audit.Class, coll string) (*call, error) {
+	k := &call{c: c, ctx: ctx, start: c.opts.Now()}
+	k.rec = audit.Record{Time: k.start, Operation: op, Class: class, Collection: coll}
+	if c.closed.Load() {
+		return k, driver.Errorf(driver.FailedPrecondition, "client is closed")
+	}
+	p, ok := authz.FromContext(ctx)
+	if !ok {
+		return k, driver.Errorf(driver.Unauthenticated, "no principal in context")
+	}
+	k.p = p
+	k.rec.Subject, k.rec.Tenant, k.rec.Roles = p.Subject, p.Tenant, p.Roles
+	if err := p.Validate(); err != nil {
+		return k, err
+	}
+	if coll != "" && !driver.ValidName(coll) {
+		return k, driver.Errorf(driver.InvalidArgument, "invalid collection name")
+	}
+	if err := ctx.Err(); err != nil {
+		return k, err
+	}
+	return k, nil
+}
+
+// authorize asks the authorizer and returns the row filter of an allowed
+// decision. A denial or an authorizer error is returned as an error.
+func (k *call) authorize(a authz.Action, coll string) (*driver.Filter, error) {
+	d, err := k.c.authorizer.Authorize(k.ctx, k.p, a, coll)
+	if err != nil {
+		k.rec.Allowed = false
+		k.rec.Reason = "authorizer failed"
+		if driver.CodeOf(err) == driver.Unknown {
+			return nil, driver.Wrap(driver.PermissionDenied, err, "authorizer failed")
+		}
+		return nil, err
+	}
+	k.rec.Allowed, k.rec.Rule, k.rec.Reason = d.Allow, d.Rule, d.Reason
+	if !d.Allow {
+		msg := string(a) + " denied"
+		if d.Reason != "" {
+			msg += ": " + d.Reason
+		}
+		return nil, driver.Errorf(driver.PermissionDenied, "%s", msg)
+	}
+	return d.Filter, nil
+}
+
+// scope returns the row filter for action a on st: tenant isolation AND the
+// authorizer's row filter.
+func (k *call) scope(st *collState, a authz.Action) (*driver.Filter, error) {
+	rows, err := k.authorize(a, st.user.Name)
+	if err != nil {
+		return nil, err
+	}
+	var f *driver.Filter
+	if tf := st.user.TenantField; tf != "" {
+		if k.p.Tenant == "" {
+			k.rec.Allowed = false
+			k.rec.Reason = "principal has no tenant"
+			return nil, driver.Errorf(driver.PermissionDenied, "collection is tenant-isolated and the principal has no tenant")
+		}
+		f = driver.Eq(tf, driver.String(k.p.Tenant))
+	}
+	if rows != nil {
+		if err := rows.Validate(st.user); err != nil {
+			k.rec.Allowed = false
+			k.rec.Reason = "policy filter invalid for this collection"
+			return nil, driver.Wrap(driver.PermissionDenied, err, "policy row filter does not fit the collection")
+		}
+		if f == nil {
+			f = rows
+		} else {
+			f = driver.And(f, rows)
+		}
+	}
+	k.rec.PolicyFilter = f
+	return f, nil
+}
+
+func (k *call) encScope(st *collState) encryption.Scope {
+	s := encryption.Scope{Collection: st.user.Name}
+	if st.user.TenantField != "" {
+		s.Tenant = k.p.Tenant
+	}
+	return s
+}
+
+// end finishes an operation: it wraps err once, writes the audit record and
+// returns the error the caller sees. A failed audit refuses the operation.
+func (k *call) end(err error) error {
+	c := k.c
+	k.rec.Latency = c.opts.Now().Sub(k.start)
+	err = c.wrap(k.rec.Operation, k.rec.Collection, err)
+	if err != nil {
+		k.rec.Code = driver.CodeOf(err)
+		k.rec.Err = err.Error()
+	}
+	if c.opts.Auditor != nil {
+		if aerr := c.opts.Auditor.Audit(k.ctx, &k.rec); aerr != nil {
+			e := driver.Wrap(driver.Unavailable, aerr, "audit log cannot record the operation")
+			if code := driver.CodeOf(aerr); code != driver.Unknown {
+				e.Code = code
+			}
+			e.Op, e.Collection = k.rec.Operation, k.rec.Collection
+			return e
+		}
+	}
+	return err
+}
+
+// wrap classifies err and wraps it exactly once as an *Error that names the
+// operation and collection.
+func (c *Client) wrap(op, coll string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *driver.Error
+	if errors.As(err, &e) {
+		if e.Op != "" {
+			return err // wrapped already
+		}
+		cp := *e
+		cp.Op, cp.Collection = op, coll
+		return &cp
+	}
+	code := driver.CodeOf(err)
+	if code == driver.Unknown && c.classifier != nil {
+		code = c.classifier.ErrorCode(err)
+	}
+	return &driver.Error{Code: code, Op: op, Collection: coll, Err: err}
+}
+
+// state returns the cached description of a collection, loading it from the
+// driver on first use.
+func (c *Client) state(ctx context.Context, name string) (*collState, error) {
+	c.mu.RLock()
+	st := c.colls[name]
+	c.mu.RUnlock()
+	if st != nil {
+		return st, nil
+	}
+	stored, err := c.drv.DescribeCollection(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	st = c.newState(stored)
+	c.mu.Lock()
+	c.colls[name] = st
+	c.mu.Unlock()
+	return st, nil
+}
+
+func (c *Client) newState(stored *driver.CollectionSpec) *collState {
+	user := stored.Clone()
+	user.Fields = user.Fields[:0]
+	for _, f := range stored.Fields {
+		if len(f.Name) < len(driver.ReservedPrefix) || f.Name[:len(driver.ReservedPrefix)] != driver.ReservedPrefix {
+			user.Fields = append(user.Fields, f)
+		}
+	}
+	return &collState{user: user, stored: stored, coll: c.drv.Collection(stored), prot: c.opts.Encryption[stored.Name]}
+}
+
+func (c *Client) forget(name string) {
+	c.mu.Lock()
+	delete(c.colls, name)
+	c.mu.Unlock()
+}
+
+// lookup resolves a collection; a missing collection forgets the cache entry.
+func (k *call) lookup(name string) (*collState, error) {
+	st, err := k.c.state(k.ctx, name)
+	if err != nil {
+		k.c.forget(name)
+		return nil, err
+	}
+	return st, nil
+}
+
+// CreateCollection creates a collection. It needs the admin action on it.
+func (c *Client) CreateCollection(ctx context.Context, spec CollectionSpec) (err error) {
+	k, err := c.begin(ctx, "create_collection", audit.ClassAdmin, spec.Name)
+	defer func() { err = k.end(err) }()
+	if err != nil {
+		return err
+	}
+	if _, err := k.authorize(authz.Admin, spec.Name); err != nil {
+		return err
+	}
+	s := spec.Clone()
+	if err := s.Validate(false); err != nil {
+		return err
+	}
+	stored := s
+	if p := c.opts.Encryption[s.Name]; p != nil {
+		if stored, err = p.StoredSpec(s); err != nil {
+			return err
+		}
+	}
+	c.forget(s.Name)
+	return c.drv.CreateCollection(ctx, stored)
+}
+
+// DescribeCollection returns a collection's spec as its creator declared
+// it. It needs the read action on the collection.
+func (c *Client) DescribeCollection(ctx context.Context, name string) (spec *CollectionSpec, err error) {
+	k, err := c.begin(ctx, "describe_collection", audit.ClassRead, name)
+	defer func() { err = k.end(err) }()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := k.authorize(authz.Read, name); err != nil {
+		return nil, err
+	}
+	c.forget(name)
+	st, err := k.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return st.user.Clone(), nil
+}
+
+// ListCollections lists the collections the caller may read.
+func (c *Client) ListCollections(ctx context.Context) (names []string, err error) {
+	k, err := c.begin(ctx, "list_collections", audit.ClassRead, "")
+	defer func() { err = k.end(err) }()
+	if err != nil {
+		return nil, err
+	}
+	all, err := c.drv.ListCollections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range all {
+		d, err := c.authorizer.Authorize(ctx, k.p, authz.Read, n)
+		if err != nil {
+			return nil, driver.Wrap(driver.PermissionDenied, err, "authorizer failed")
+		}
+		if d.Allow {
+			names = append(names, n)
+		}
+	}
+	k.rec.Allowed = true
+	k.rec.ResultCount = len(names)
+	return names, nil
+}
+
+// DropCollection deletes a collection and all its points. It needs the
+// admin action on it.
+func (c *Client) DropCollection(ctx context.Context, name string) (err error) {
+	k, err := c.begin(ctx, "drop_collection", audit.ClassAdmin, name)
+	defer func() { err = k.end(err) }()
+	if err != nil {
+		return err
+	}
+	if _, err := k.authorize(authz.Admin, name); err != nil {
+		return err
+	}
+	c.forget(name)
+	return c.drv.DropCollection(ctx, name)
+}
+
+// encodeCursor and decodeCursor make scroll positions opaque to callers.
+func encodeCursor(id driver.PointID) string {
+	if id.IsZero() {
+		return ""
+	}
+	return "c1." + base64.RawURLEncoding.EncodeToString([]byte(id.String()))
+}
+
+func decodeCursor(s string) (driver.PointID, error) {
+	if s == "" {
+		return driver.PointID{}, nil
+	}
+	bad := driver.Errorf(driver.InvalidArgument, "malformed scroll cursor")
+	if len(s) < 4 || s[:3] != "c1." || len(s) > 128 {
+		return driver.PointID{}, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s[3:])
+	if err != nil {
+		return driver.PointID{}, bad
+	}
+	id, err := driver.ParseID(string(b))
+	if err != nil {
+		return driver.PointID{}, bad
+	}
+	return id, nil
+}
