@@ -1,0 +1,58 @@
+// Package drivertest is the conformance suite every vecguard driver runs,
+// in the manner of gocloud.dev's drivertest and testing/slogtest. A driver's
+// test is a few lines:
+//
+//	func TestConformance(t *testing.T) {
+//		drivertest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (drivertest.Harness, error) {
+//			return &harness{...}, nil
+//		})
+//	}
+//
+// The suite exercises the driver both directly (the driver contract) and
+// through a *vecguard.Client built over it (authorization, encryption and
+// audit cases), so every adapter proves the whole product, not only itself.
+package drivertest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vecguard/vecguard/vecguard/driver"
+)
+
+// Harness gives the suite drivers to test.
+type Harness interface {
+	// MakeDriver returns a driver connected to an empty-or-shared database.
+	// Tests create collections with unique names and drop them afterwards,
+	// so a shared server works.
+	MakeDriver(ctx context.Context) (driver.Driver, error)
+	// Capabilities describes what the driver promises.
+	Capabilities() Capabilities
+	// Close releases the harness.
+	Close()
+}
+
+// Capabilities tells the suite which promises to hold a driver to.
+type Capabilities struct {
+	// Exact drivers return the exact top-k; approximate ones are held to
+	// RecallFloor instead.
+	Exact bool
+	// RecallFloor is the minimum recall@10 an approximate driver must reach
+	// (0 means 0.9).
+	RecallFloor float64
+	// NormalizesCosine is set when the database stores cosine vectors
+	// normalized (Qdrant), so returned vectors are compared by direction.
+	NormalizesCosine bool
+	// UUIDOnly is set when the database only has UUID IDs and maps numeric
+	// IDs onto UUIDs (Weaviate); the suite still uses both kinds.
+	UUIDOnly bool
+}
+
+// HarnessMaker makes a Harness for one test.
+type HarnessMaker func(ctx context.Context, t *testing.T) (Harness, error)
+
+// RunConformanceTests runs the whole suite against the drivers newHarness makes.
+func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
+	t.Helper()
+	t.Run("Driver", func(t *testing.T) { testDriver(t, newHarness) })
+}
