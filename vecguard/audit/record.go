@@ -29,6 +29,7 @@ type Record struct {
 	Roles      []string
 	Operation  string // "search", "upsert", ...
 	Class      Class
+	System     string // the database, as OpenTelemetry's db.system.name ("qdrant", "memory")
 	Collection string
 
 	PolicyFilter *driver.Filter // the authorizer's row filter and tenant isolation
@@ -37,6 +38,7 @@ type Record struct {
 	TopK        int
 	ResultCount int
 	ResultIDs   []driver.PointID // when the client is configured to record them
+	Vectors     int              // stored vectors returned (points returned with their vectors)
 
 	Allowed bool
 	Rule    string
