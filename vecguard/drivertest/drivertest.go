@@ -55,4 +55,5 @@ type HarnessMaker func(ctx context.Context, t *testing.T) (Harness, error)
 func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Helper()
 	t.Run("Driver", func(t *testing.T) { testDriver(t, newHarness) })
+	t.Run("Client", func(t *testing.T) { testClient(t, newHarness) })
 }
