@@ -80,7 +80,7 @@ func parseBody(text string) (origin string, size int64, root tlog.Hash, err erro
 		return bad("bad size")
 	}
 	h, err := base64.StdEncoding.Strict().DecodeString(lines[2])
-	if err != nil || len(h) != tlog.HashSize {
+	if err != nil || len(h) != tlog.HashSize || base64.StdEncoding.EncodeToString(h) != lines[2] {
 		return bad("bad root hash")
 	}
 	copy(root[:], h)

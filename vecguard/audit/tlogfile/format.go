@@ -97,7 +97,7 @@ type parsed struct {
 // parseCheckpointLine decodes a checkpoint line (without its newline).
 func parseCheckpointLine(line []byte, vs note.Verifiers, origin string) (*Checkpoint, []tlog.Hash, error) {
 	rest, ok := bytes.CutPrefix(line, checkpointTag)
-	if !ok {
+	if !ok || bytes.IndexByte(rest, '\r') >= 0 {
 		return nil, nil, errors.New("tlogfile: not a checkpoint line")
 	}
 	n64, h64, ok := bytes.Cut(rest, []byte(" "))

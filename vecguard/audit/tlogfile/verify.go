@@ -61,14 +61,14 @@ type Torn struct {
 
 // Report is the result of Verify.
 type Report struct {
-	Records     int64      // complete record lines in the file
-	Checkpoints int        // checkpoint lines that verified
-	Size        int64      // records covered by the last checkpoint that verified
-	Root        tlog.Hash  // the root hash at Size
+	Records     int64       // complete record lines in the file
+	Checkpoints int         // checkpoint lines that verified
+	Size        int64       // records covered by the last checkpoint that verified
+	Root        tlog.Hash   // the root hash at Size
 	Last        *Checkpoint // the last checkpoint that verified (nil if none)
-	Unsigned    int64      // complete records after Last, covered by no signature
-	Torn        *Torn      // an incomplete last line, if any
-	Problem     *Problem   // the first change found; nil if none
+	Unsigned    int64       // complete records after Last, covered by no signature
+	Torn        *Torn       // an incomplete last line, if any
+	Problem     *Problem    // the first change found; nil if none
 }
 
 // OK reports whether no change was found.
