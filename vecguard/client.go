@@ -188,7 +188,8 @@ func (k *call) encScope(st *collState) encryption.Scope {
 }
 
 // end finishes an operation: it wraps err once, writes the audit record and
-// returns the error the caller sees. A failed audit refuses the operation.
+// returns the error the caller sees. A failed audit refuses the operation:
+// callers return no results with a non-nil error from end.
 func (k *call) end(err error) error {
 	c := k.c
 	k.rec.Latency = c.opts.Now().Sub(k.start)
@@ -307,7 +308,11 @@ func (c *Client) CreateCollection(ctx context.Context, spec CollectionSpec) (err
 // it. It needs the read action on the collection.
 func (c *Client) DescribeCollection(ctx context.Context, name string) (spec *CollectionSpec, err error) {
 	k, err := c.begin(ctx, "describe_collection", audit.ClassRead, name)
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			spec = nil // withheld: see end
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +330,11 @@ func (c *Client) DescribeCollection(ctx context.Context, name string) (spec *Col
 // ListCollections lists the collections the caller may read.
 func (c *Client) ListCollections(ctx context.Context) (names []string, err error) {
 	k, err := c.begin(ctx, "list_collections", audit.ClassRead, "")
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			names = nil // withheld: see end
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}

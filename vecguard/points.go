@@ -302,7 +302,11 @@ func (k *call) checkPoint(st *collState, p *driver.Point, policy *driver.Filter)
 // read and that match req.Filter, best first.
 func (c *Client) Search(ctx context.Context, collection string, req SearchRequest) (res []ScoredPoint, err error) {
 	k, err := c.begin(ctx, "search", audit.ClassRead, collection)
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			res = nil // withheld: see end
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +503,11 @@ func score(d driver.Distance, q, v []float32) float32 {
 // not returned.
 func (c *Client) Recommend(ctx context.Context, collection string, req RecommendRequest) (res []ScoredPoint, err error) {
 	k, err := c.begin(ctx, "recommend", audit.ClassRead, collection)
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			res = nil // withheld: see end
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -590,7 +598,11 @@ func exampleVector(dim int, pos, neg []driver.PointID, vecs map[driver.PointID][
 // one: it is left out.
 func (c *Client) Get(ctx context.Context, collection string, ids []PointID, opts ReadOptions) (pts []Point, err error) {
 	k, err := c.begin(ctx, "get", audit.ClassRead, collection)
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			pts = nil // withheld: see end
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -635,7 +647,11 @@ func (c *Client) Get(ctx context.Context, collection string, ids []PointID, opts
 // req.Filter, in ID order.
 func (c *Client) Scroll(ctx context.Context, collection string, req ScrollRequest) (page ScrollPage, err error) {
 	k, err := c.begin(ctx, "scroll", audit.ClassRead, collection)
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			page = ScrollPage{} // withheld: see end
+		}
+	}()
 	if err != nil {
 		return page, err
 	}
@@ -694,7 +710,11 @@ func (c *Client) Scroll(ctx context.Context, collection string, req ScrollReques
 // Count counts the points the caller may read that match f.
 func (c *Client) Count(ctx context.Context, collection string, f *Filter) (n int64, err error) {
 	k, err := c.begin(ctx, "count", audit.ClassRead, collection)
-	defer func() { err = k.end(err) }()
+	defer func() {
+		if err = k.end(err); err != nil {
+			n = 0 // withheld: see end
+		}
+	}()
 	if err != nil {
 		return 0, err
 	}
