@@ -168,6 +168,9 @@ func (k *call) finish(st *collState, pts []driver.Point, proj driver.Projection,
 		}
 	}
 	k.rec.ResultCount = len(pts)
+	if withVectors {
+		k.rec.Vectors = len(pts)
+	}
 	if k.c.opts.RecordResultIDs {
 		k.rec.ResultIDs = make([]driver.PointID, len(pts))
 		for i := range pts {
@@ -208,7 +211,7 @@ func (c *Client) Upsert(ctx context.Context, collection string, points []Point) 
 	if err != nil {
 		return err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Write)
 	if err != nil {
 		return err
 	}
@@ -310,7 +313,7 @@ func (c *Client) Search(ctx context.Context, collection string, req SearchReques
 	if err != nil {
 		return nil, err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Read)
 	if err != nil {
 		return nil, err
 	}
@@ -511,7 +514,7 @@ func (c *Client) Recommend(ctx context.Context, collection string, req Recommend
 	if err != nil {
 		return nil, err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Read)
 	if err != nil {
 		return nil, err
 	}
@@ -606,7 +609,7 @@ func (c *Client) Get(ctx context.Context, collection string, ids []PointID, opts
 	if err != nil {
 		return nil, err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Read)
 	if err != nil {
 		return nil, err
 	}
@@ -655,7 +658,7 @@ func (c *Client) Scroll(ctx context.Context, collection string, req ScrollReques
 	if err != nil {
 		return page, err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Read)
 	if err != nil {
 		return page, err
 	}
@@ -718,7 +721,7 @@ func (c *Client) Count(ctx context.Context, collection string, f *Filter) (n int
 	if err != nil {
 		return 0, err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Read)
 	if err != nil {
 		return 0, err
 	}
@@ -769,7 +772,7 @@ func (c *Client) DeleteByFilter(ctx context.Context, collection string, f *Filte
 
 func (k *call) delete(collection string, ids []driver.PointID, f *driver.Filter) error {
 	k.rec.CallerFilter = f
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Delete)
 	if err != nil {
 		return err
 	}
@@ -797,7 +800,7 @@ func (c *Client) UpdatePayload(ctx context.Context, collection string, u Payload
 	if err != nil {
 		return err
 	}
-	st, err := k.lookup(collection)
+	st, err := k.lookup(collection, authz.Write)
 	if err != nil {
 		return err
 	}

@@ -355,8 +355,23 @@ func testClientPermissionDenied(t *testing.T, newHarness HarnessMaker) {
 		_, err := c.Count(cf.as(subjAdmin, ""), s.Name, nil)
 		wantErr(t, "Count with an unavailable authorizer", err, vecguard.ErrUnavailable)
 	})
+	// A caller without rights learns nothing, not even whether a
+	// collection exists.
+	missing := s.Clone()
+	missing.Name = uniqueName("nothere")
+	for _, op := range clientOps(missing, pts) {
+		for _, subj := range []string{subjNothing, subjReader} {
+			if subj == subjReader && op.name != "Upsert" && op.name != "Delete" && op.name != "UpdatePayload" && op.name != "DropCollection" {
+				continue
+			}
+			t.Run("MissingCollection/"+subj+"/"+op.name, func(t *testing.T) {
+				wantErr(t, op.name, op.call(cf.as(subj, ""), cf.c), vecguard.ErrPermissionDenied)
+			})
+		}
+	}
 	cf.unchanged(t, s, c, before)
 	cf.noCollection(t, s.Name+"_x")
+	cf.noCollection(t, missing.Name)
 }
 
 // testClientNotFound checks that every operation on a missing collection
