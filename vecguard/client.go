@@ -12,6 +12,9 @@ import (
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
+	"github.com/vecguard/vecguard/vecguard/limits"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configures a Client. The zero value (or nil) is valid: it denies
@@ -26,6 +29,14 @@ type Options struct {
 	RecordResultIDs bool
 	// Encryption protects the named collections (by collection name).
 	Encryption map[string]encryption.Protector
+	// Limiter enforces per-principal budgets on requests, rows and
+	// vectors returned and enumeration (package limits). nil: no limits.
+	Limiter limits.Limiter
+	// TracerProvider receives a span per operation and MeterProvider the
+	// metrics (decisions, denials, violations, audit drops and queue
+	// depth), by OpenTelemetry's database conventions. nil: no-op.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -39,6 +50,7 @@ type Client struct {
 	authorizer authz.Authorizer
 	classifier driver.ErrorClassifier
 	system     string
+	tel        *telemetry
 
 	mu    sync.RWMutex
 	colls map[string]*collState
@@ -71,6 +83,7 @@ func New(d driver.Driver, opts *Options) *Client {
 	if n, ok := d.(driver.SystemNamer); ok {
 		c.system = n.SystemName()
 	}
+	c.tel = newTelemetry(c.opts.TracerProvider, c.opts.MeterProvider, c.opts.Auditor)
 	return c
 }
 
@@ -80,6 +93,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.tel.close()
 	if cl, ok := c.drv.(interface{ Close() error }); ok {
 		return c.wrap("close", "", cl.Close())
 	}
@@ -98,11 +112,16 @@ type call struct {
 	p     *authz.Principal
 	start time.Time
 	rec   audit.Record
+
+	span   trace.Span
+	limit  *limits.Request // the limiter's view of the operation, once charged
+	denial string          // why the operation was refused: "authz", "limit", "audit"
 }
 
 func (c *Client) begin(ctx context.Context, op string, class audit.Class, coll string) (*call, error) {
 	k := &call{c: c, ctx: ctx, start: c.opts.Now()}
-	k.rec = audit.Record{Time: k.start, Operation: op, Class: class, Collection: coll}
+	k.rec = audit.Record{Time: k.start, Operation: op, Class: class, System: c.system, Collection: coll}
+	k.ctx = c.tel.start(ctx, k)
 	if c.closed.Load() {
 		return k, driver.Errorf(driver.FailedPrecondition, "client is closed")
 	}
@@ -121,7 +140,47 @@ func (c *Client) begin(ctx context.Context, op string, class audit.Class, coll s
 	if err := ctx.Err(); err != nil {
 		return k, err
 	}
+	// Fail closed before anything changes: an operation that would change
+	// data is refused while the audit log could not record it.
+	if g, ok := c.opts.Auditor.(audit.Gate); ok && class != audit.ClassRead {
+		if err := g.Ready(ctx); err != nil {
+			k.denial = "audit"
+			k.rec.Reason = "audit log not ready"
+			return k, auditError(err)
+		}
+	}
+	if c.opts.Limiter != nil {
+		r := &limits.Request{Subject: p.Subject, Tenant: p.Tenant, Operation: op, Enumeration: op == "scroll" || op == "count"}
+		if err := c.opts.Limiter.Begin(ctx, r); err != nil {
+			k.denial = "limit"
+			k.rec.Rule, k.rec.Reason = "limits", "limit: "+limitReason(err)
+			return k, err
+		}
+		k.limit = r
+	}
 	return k, nil
+}
+
+// pointReads are the operations whose results are points: the limiter
+// charges their rows and vectors.
+var pointReads = map[string]bool{"search": true, "recommend": true, "get": true, "scroll": true}
+
+func limitReason(err error) string {
+	var e *driver.Error
+	if errors.As(err, &e) && e.Msg != "" {
+		return e.Msg
+	}
+	return "budget spent"
+}
+
+// auditError is the error an operation fails with when the audit log
+// cannot record it: Unavailable unless the auditor's error has a code.
+func auditError(aerr error) *driver.Error {
+	e := driver.Wrap(driver.Unavailable, aerr, "audit log cannot record the operation")
+	if code := driver.CodeOf(aerr); code != driver.Unknown {
+		e.Code = code
+	}
+	return e
 }
 
 // authorize asks the authorizer and returns the row filter of an allowed
@@ -193,21 +252,31 @@ func (k *call) encScope(st *collState) encryption.Scope {
 func (k *call) end(err error) error {
 	c := k.c
 	k.rec.Latency = c.opts.Now().Sub(k.start)
+	if err == nil && k.limit != nil && pointReads[k.rec.Operation] {
+		if lerr := c.opts.Limiter.End(k.ctx, k.limit, k.rec.ResultCount, k.rec.Vectors); lerr != nil {
+			err = lerr
+			k.denial = "limit"
+			k.rec.Allowed, k.rec.Rule, k.rec.Reason = false, "limits", "limit: "+limitReason(lerr)
+		}
+	}
 	err = c.wrap(k.rec.Operation, k.rec.Collection, err)
 	if err != nil {
 		k.rec.Code = driver.CodeOf(err)
 		k.rec.Err = err.Error()
+		if k.denial == "" && !k.rec.Allowed && (k.rec.Code == driver.PermissionDenied || k.rec.Code == driver.Unauthenticated) {
+			k.denial = "authz"
+		}
 	}
 	if c.opts.Auditor != nil {
 		if aerr := c.opts.Auditor.Audit(k.ctx, &k.rec); aerr != nil {
-			e := driver.Wrap(driver.Unavailable, aerr, "audit log cannot record the operation")
-			if code := driver.CodeOf(aerr); code != driver.Unknown {
-				e.Code = code
-			}
+			e := auditError(aerr)
 			e.Op, e.Collection = k.rec.Operation, k.rec.Collection
+			k.denial = "audit"
+			c.tel.finish(k, e)
 			return e
 		}
 	}
+	c.tel.finish(k, err)
 	return err
 }
 

@@ -168,6 +168,9 @@ func (k *call) finish(st *collState, pts []driver.Point, proj driver.Projection,
 		}
 	}
 	k.rec.ResultCount = len(pts)
+	if withVectors {
+		k.rec.Vectors = len(pts)
+	}
 	if k.c.opts.RecordResultIDs {
 		k.rec.ResultIDs = make([]driver.PointID, len(pts))
 		for i := range pts {
