@@ -21,7 +21,7 @@ const instrumentationScope = "github.com/vecguard/vecguard/vecguard"
 
 // The metric attributes vecguard adds to the database conventions.
 const (
-	attrDecision = attribute.Key("vecguard.decision")    // "allow" or "deny"
+	attrDecision = attribute.Key("vecguard.decision")     // "allow" or "deny"
 	attrCause    = attribute.Key("vecguard.denial.cause") // "authz", "limit" or "audit"
 )
 

@@ -55,7 +55,7 @@ func guarded(t *testing.T, opts vecguard.Options, n int) (*vecguard.Client, driv
 	setupClient := vecguard.New(d, &vecguard.Options{Authorizer: allowAll})
 	ctx := guardCtx("admin")
 	spec := vecguard.CollectionSpec{Name: "docs", Vectors: []vecguard.VectorSpec{{Name: "v", Dim: 2, Distance: vecguard.Euclid}},
-		Fields: []vecguard.FieldSpec{{Name: "tenant", Kind: vecguard.KindString, Filterable: true}, {Name: "tag", Kind: vecguard.KindString, Filterable: true}},
+		Fields:      []vecguard.FieldSpec{{Name: "tenant", Kind: vecguard.KindString, Filterable: true}, {Name: "tag", Kind: vecguard.KindString, Filterable: true}},
 		TenantField: "tenant"}
 	if err := setupClient.CreateCollection(ctx, spec); err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func TestTelemetry(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range s.Attributes() {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	want := map[string]string{"db.system.name": "memory", "db.operation.name": "search", "db.collection.name": "docs",
 		"db.response.returned_rows": "4", "vecguard.decision": "allow"}
