@@ -56,4 +56,5 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Helper()
 	t.Run("Driver", func(t *testing.T) { testDriver(t, newHarness) })
 	t.Run("Client", func(t *testing.T) { testClient(t, newHarness) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newHarness) })
 }
