@@ -500,7 +500,7 @@ func parsePath(s string) (path, error) {
 			return k, nil
 		}
 		start := i
-		for i < len(s) && s[i] != '.' && s[i] != '[' {
+		for i < len(s) && s[i] != '.' && s[i] != '[' && s[i] != ']' && s[i] != '"' {
 			i++
 		}
 		if i == start {
@@ -584,4 +584,22 @@ func valueGet(items []pathItem, v *qdrant.Value, out *[]*qdrant.Value) {
 			}
 		}
 	}
+}
+
+// Match evaluates a Qdrant filter on one point with the server's (Qdrant's)
+// semantics, without a server: tests use it to compare a translated filter
+// with the filter it came from. A nil filter matches.
+func Match(f *qdrant.Filter, id *qdrant.PointId, payload map[string]*qdrant.Value) (bool, error) {
+	p, err := compileFilter(f)
+	if err != nil {
+		return false, err
+	}
+	s := &subject{payload: payload}
+	if id != nil {
+		if s.id, err = parseID(id); err != nil {
+			return false, err
+		}
+		s.hasID = true
+	}
+	return p(s), nil
 }
