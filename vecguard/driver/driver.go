@@ -21,7 +21,9 @@ func (p Projection) Wants(field string) bool {
 	return false
 }
 
-// Apply returns the projected copy of a payload (nil when nothing is wanted).
+// Apply returns the projected payload: payload itself (not a copy) when All,
+// a new map of the wanted fields otherwise (nil when nothing is wanted).
+// Nested values are shared with payload either way.
 func (p Projection) Apply(payload map[string]any) map[string]any {
 	if p.All {
 		return payload

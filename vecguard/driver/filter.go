@@ -426,9 +426,13 @@ func valueEqual(pv any, v Value) bool {
 	return false
 }
 
-// cmpNum compares a payload number with a numeric value: -1, 0, +1, or ok=false
-// when pv is not a number.
+// cmpNum compares a payload number with a numeric value: -1, 0, +1, or
+// ok=false when pv is not a number, v is not numeric, or either is NaN (so
+// a malformed bound matches nothing).
 func cmpNum(pv any, v Value) (int, bool) {
+	if v.kind != KindInt && v.kind != KindFloat {
+		return 0, false
+	}
 	switch t := pv.(type) {
 	case int64:
 		if v.kind == KindInt {
@@ -440,21 +444,23 @@ func cmpNum(pv any, v Value) (int, bool) {
 			}
 			return 0, true
 		}
-		return cmpFloat(float64(t), v.FloatVal()), true
+		return cmpFloat(float64(t), v.FloatVal())
 	case float64:
-		return cmpFloat(t, v.FloatVal()), true
+		return cmpFloat(t, v.FloatVal())
 	}
 	return 0, false
 }
 
-func cmpFloat(a, b float64) int {
+func cmpFloat(a, b float64) (int, bool) {
 	switch {
 	case a < b:
-		return -1
+		return -1, true
 	case a > b:
-		return 1
+		return 1, true
+	case a == b:
+		return 0, true
 	}
-	return 0
+	return 0, false
 }
 
 func inRange(pv any, lo, hi Bound) bool {

@@ -3,6 +3,7 @@ package driver
 import (
 	"math"
 	"sort"
+	"unicode/utf8"
 )
 
 // Distance is the similarity metric of a vector field.
@@ -308,7 +309,7 @@ func normalizeMap(m map[string]any, depth int) (map[string]any, error) {
 	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		if k == "" || len(k) > MaxNameLen*4 {
+		if k == "" || len(k) > MaxNameLen*4 || !utf8.ValidString(k) {
 			return nil, Errorf(InvalidArgument, "invalid payload key")
 		}
 		nv, err := NormalizeValue(v, depth)
@@ -384,6 +385,9 @@ func NormalizeValue(v any, depth int) (any, error) {
 	case []string:
 		out := make([]any, len(t))
 		for i, e := range t {
+			if len(e) > MaxStringLen*16 {
+				return nil, Errorf(InvalidArgument, "payload string too long")
+			}
 			out[i] = e
 		}
 		return out, nil
