@@ -39,7 +39,7 @@ var absent absentT
 // The values of the filterable fields. Each list holds an explicit null and
 // an absent entry; "" and 0 are real values, distinct from null.
 var (
-	colorValues  = []any{"red", "green", "blue", "", nil, absent}
+	colorValues  = []any{"red", "green", "blue", "", nil, absent, "grün ✓", `it's "quoted" \ `}
 	sizeValues   = []any{int64(-5), int64(0), int64(1), int64(2), int64(3), int64(10), int64(math.MaxInt64), nil, absent}
 	priceValues  = []any{-1.5, 0.0, 2.0, 2.5, 3.0, 99.99, nil, absent}
 	activeValues = []any{true, false, nil, absent}
@@ -166,6 +166,19 @@ func richPayload() map[string]any {
 		},
 		"emptylist": []any{},
 		"emptymap":  map[string]any{},
+		"huge":      1e308,
+		"long":      strings.Repeat("long text ", 1<<13),
+		// Keys a database may treat specially: case, paths, spaces,
+		// operators, names of its own fields.
+		"camelCase":  int64(1),
+		"camelcase":  int64(2),
+		"dotted.key": "dot",
+		"with space": "space",
+		"ключ":       "unicode",
+		"$set":       "dollar",
+		"id":         "not the ID",
+		"vector":     "not the vector",
+		"quote\"key": "quote",
 	}
 }
 

@@ -22,6 +22,8 @@ var driverCases = []struct {
 	{"SearchOffset", testSearchOffset},
 	{"SearchProjection", testSearchProjection},
 	{"Context", testContext},
+	{"Limits", testLimits},
+	{"Concurrent", testConcurrent},
 }
 
 // testDriver runs the driver-contract cases.

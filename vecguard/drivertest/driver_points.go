@@ -297,6 +297,12 @@ func testScroll(t *testing.T, newHarness HarnessMaker) {
 		if n := f.count(t, empty, nil); n != 0 {
 			t.Errorf("empty collection: Count = %d", n)
 		}
+		for _, vs := range s.Vectors {
+			q := randomVector(newRand(9), vs.Dim, vs.Distance)
+			if hits := f.search(t, empty, &driver.Query{Vector: q, VectorName: vs.Name, Limit: 10}); len(hits) != 0 {
+				t.Errorf("empty collection: Search returned %d results", len(hits))
+			}
+		}
 	})
 }
 
