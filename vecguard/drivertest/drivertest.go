@@ -11,6 +11,19 @@
 // The suite exercises the driver both directly (the driver contract) and
 // through a *vecguard.Client built over it (authorization, encryption and
 // audit cases), so every adapter proves the whole product, not only itself.
+//
+// # What the suite expects
+//
+// Expected results are computed in the test: filters with driver.Filter.Match
+// over the same data, rankings by brute force. Exact drivers must return the
+// exact top-k (scores within 1e-4 relative; near-ties may swap, exact ties
+// are ordered by ID); approximate ones must return only matching points with
+// correct scores, best first, and reach Capabilities.RecallFloor.
+//
+// Every test makes its own harness and driver, creates collections named
+// "vgt_<case>_<random hex>" and drops them when it ends, so runs may share a
+// server with each other and with other data. Errors are classified as the
+// client does: driver.CodeOf, then the driver's ErrorClassifier.
 package drivertest
 
 import (
