@@ -76,8 +76,8 @@ func (f CertField) values(c *x509.Certificate, uriPrefix string) []string {
 	return nil
 }
 
-// CertOptions configures a CertMapper. The zero value maps the subject
-// common name to the principal's subject and nothing else.
+// CertOptions configures a CertMapper. The zero value (or nil) maps the
+// subject common name to the principal's subject and nothing else.
 type CertOptions struct {
 	// Subject is the field that becomes Principal.Subject; it must hold
 	// exactly one value. NoField means CommonName.
@@ -111,8 +111,12 @@ type CertMapper struct {
 
 var _ CertVerifier = (*CertMapper)(nil)
 
-// NewCertMapper returns a CertMapper for opts.
-func NewCertMapper(opts CertOptions) (*CertMapper, error) {
+// NewCertMapper returns a CertMapper for opts; nil means the defaults.
+func NewCertMapper(o *CertOptions) (*CertMapper, error) {
+	var opts CertOptions
+	if o != nil {
+		opts = *o
+	}
 	if opts.Subject == NoField {
 		opts.Subject = CommonName
 	}

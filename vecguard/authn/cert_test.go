@@ -119,7 +119,7 @@ func TestCertMapper(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := NewCertMapper(tc.opts)
+			m, err := NewCertMapper(&tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestNewCertMapperRefuses(t *testing.T) {
 		{"no CA", CertOptions{TenantCAs: map[string][]*x509.Certificate{"t": nil}}},
 		{"leaf as CA", CertOptions{TenantCAs: map[string][]*x509.Certificate{"t": {leaf}}}},
 	} {
-		if _, err := NewCertMapper(tc.opts); err == nil {
+		if _, err := NewCertMapper(&tc.opts); err == nil {
 			t.Errorf("%s: accepted", tc.name)
 		}
 	}

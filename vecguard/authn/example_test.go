@@ -134,7 +134,7 @@ func ExampleNewCertMapper() {
 	// ClientAuth: tls.RequireAndVerifyClientCert).
 	var acmeCA, globexCA *x509.Certificate
 
-	m, err := authn.NewCertMapper(authn.CertOptions{
+	m, err := authn.NewCertMapper(&authn.CertOptions{
 		Subject:   authn.URI, // a SPIFFE ID
 		URIPrefix: "spiffe://example.org/",
 		Roles:     authn.OrganizationalUnit,

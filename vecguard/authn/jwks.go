@@ -127,9 +127,23 @@ func (j *JWKS) Keys(ctx context.Context, kid string) ([]Key, error) {
 	if fresh {
 		return keys, nil
 	}
-	err := j.maybeFetch(ctx)
 	j.mu.RLock()
 	have := j.keys != nil
+	j.mu.RUnlock()
+	// With keys at hand, a call that finds a fetch under way answers from
+	// the cache instead of waiting for it; without, it waits.
+	if have {
+		if !j.fetchMu.TryLock() {
+			return keys, nil
+		}
+	} else {
+		j.fetchMu.Lock()
+	}
+	err := j.maybeFetch(ctx)
+	j.fetchMu.Unlock()
+
+	j.mu.RLock()
+	have = j.keys != nil
 	j.mu.RUnlock()
 	if !have {
 		if err == nil {
@@ -164,10 +178,8 @@ func (j *JWKS) lookup(kid string) ([]Key, bool) {
 }
 
 // maybeFetch fetches the key set unless a fetch was attempted less than
-// MinInterval ago.
+// MinInterval ago. The caller holds fetchMu.
 func (j *JWKS) maybeFetch(ctx context.Context) error {
-	j.fetchMu.Lock()
-	defer j.fetchMu.Unlock()
 	j.mu.RLock()
 	recent := j.tried && j.opts.Now().Sub(j.attempted) < j.opts.MinInterval
 	j.mu.RUnlock()

@@ -321,3 +321,44 @@ func TestParseJWKS(t *testing.T) {
 		})
 	}
 }
+
+func TestJWKSAnswersFromCacheDuringAFetch(t *testing.T) {
+	k := testKeys()
+	doc := jwksDoc(jwkOf("k1", &k.rsa.PublicKey))
+	entered, release := make(chan struct{}), make(chan struct{})
+	var calls sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Lock()
+		n++
+		first := n == 1
+		calls.Unlock()
+		if !first { // the refresh hangs until released
+			entered <- struct{}{}
+			<-release
+		}
+		w.Write(doc)
+	}))
+	defer srv.Close()
+	clk := &clock{t: testNow}
+	jwks := must(NewJWKS(srv.URL, &JWKSOptions{Client: srv.Client(), Now: clk.now, Logger: quietLogger()}))
+	ctx := context.Background()
+	if keys, err := jwks.Keys(ctx, "k1"); err != nil || len(keys) != 1 {
+		t.Fatalf("first fetch: %v, %v", keys, err)
+	}
+	clk.add(2 * time.Hour) // stale
+	done := make(chan error)
+	go func() {
+		_, err := jwks.Keys(ctx, "k1") // refreshes, and hangs in the fetch
+		done <- err
+	}()
+	<-entered
+	// The refresh is under way: this call answers from the cache.
+	if keys, err := jwks.Keys(ctx, "k1"); err != nil || len(keys) != 1 {
+		t.Fatalf("during the refresh: %v, %v", keys, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -75,7 +75,7 @@ func ExampleChain() {
 		apiKeys    *authn.APIKeys     // see authn.NewAPIKeys
 		tokens     *authn.JWTVerifier // see authn.NewJWTVerifier
 	)
-	certs, _ := authn.NewCertMapper(authn.CertOptions{Subject: authn.URI, URIPrefix: "spiffe://example.org/", Tenant: authn.Organization})
+	certs, _ := authn.NewCertMapper(&authn.CertOptions{Subject: authn.URI, URIPrefix: "spiffe://example.org/", Tenant: authn.Organization})
 
 	// Services present certificates, users tokens, scripts API keys. A call
 	// with an invalid certificate fails even if it also carries a valid

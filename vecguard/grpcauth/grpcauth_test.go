@@ -283,7 +283,7 @@ func TestChain(t *testing.T) {
 func TestClientCertificate(t *testing.T) {
 	p := newPKI()
 	d := newIdP(t)
-	mapper := must(authn.NewCertMapper(authn.CertOptions{
+	mapper := must(authn.NewCertMapper(&authn.CertOptions{
 		Tenant:    authn.Organization,
 		TenantCAs: map[string][]*x509.Certificate{"acme": {p.acme.cert}, "globex": {p.globex.cert}},
 	}))
