@@ -304,6 +304,9 @@ func (c *collection) search(q *query) ([]*qdrant.ScoredPoint, error) {
 	}
 	k := q.offset + q.limit
 	top := make([]hit, 0, k+1)
+	// Filter first, then score: Qdrant too restricts a filtered search to
+	// the matching points (through its payload indexes) before it scores.
+	s := new(subject) // reused: the predicate must not keep it
 	for id, p := range c.points {
 		v, ok := p.vectors[q.using]
 		if !ok {
@@ -312,14 +315,15 @@ func (c *collection) search(q *query) ([]*qdrant.ScoredPoint, error) {
 		if _, skip := q.exclude[id]; skip {
 			continue
 		}
+		*s = subject{id: id, hasID: true, payload: p.payload, vectors: p.vectors}
+		if !q.filter(s) {
+			continue
+		}
 		h := hit{id: id, score: score(dist, q.vector, v)}
 		if len(top) == k && !better(h, top[k-1]) {
 			continue
 		}
 		if q.threshold != nil && !passes(hib, h.score, *q.threshold) {
-			continue
-		}
-		if !q.filter(c.subjectOf(p)) {
 			continue
 		}
 		i, _ := slices.BinarySearchFunc(top, h, func(a, b hit) int {

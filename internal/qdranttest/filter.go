@@ -284,6 +284,13 @@ func compileField(fc *qdrant.FieldCondition) (pred, error) {
 		empty = !*fc.IsNull
 	}
 	return func(s *subject) bool {
+		if len(path.items) == 0 { // a top-level key: no slice to build
+			v, ok := s.payload[path.first]
+			if !ok {
+				return empty
+			}
+			return check(v)
+		}
 		vals := path.get(s.payload)
 		if len(vals) == 0 {
 			return empty
