@@ -41,6 +41,10 @@ type collection struct {
 	order     []driver.PointID
 	pending   []driver.PointID
 	orderDead int
+	// rebuild is set when pending grew far beyond the live points (churn
+	// without scrolls): order and pending are dropped and the next scroll
+	// sorts every live ID afresh.
+	rebuild bool
 }
 
 func newCollection(spec *driver.CollectionSpec) *collection {
@@ -230,7 +234,12 @@ func (c *collection) alloc(id driver.PointID) int32 {
 	}
 	c.ids[slot] = id
 	c.slotOf[id] = slot
-	c.pending = append(c.pending, id)
+	if !c.rebuild {
+		c.pending = append(c.pending, id)
+		if len(c.pending) > 2*len(c.slotOf)+1024 {
+			c.order, c.pending, c.orderDead, c.rebuild = nil, nil, 0, true
+		}
+	}
 	return slot
 }
 
@@ -241,6 +250,9 @@ func (c *collection) deleteSlots(slots []int32) {
 		delete(c.slotOf, c.ids[slot])
 		c.ids[slot] = driver.PointID{}
 		c.payloads[slot] = nil
+		for _, v := range c.vecs {
+			clear(v.at(slot)) // deleted vectors do not linger in memory
+		}
 		c.free = append(c.free, slot)
 		c.orderDead++
 	}
@@ -539,6 +551,15 @@ func (c *collection) scroll(ctx context.Context, r *driver.ReadRequest) (*driver
 func (c *collection) sortedIDs() []driver.PointID {
 	c.orderMu.Lock()
 	defer c.orderMu.Unlock()
+	if c.rebuild {
+		all := make([]driver.PointID, 0, len(c.slotOf))
+		for id := range c.slotOf {
+			all = append(all, id)
+		}
+		slices.SortFunc(all, driver.PointID.Compare)
+		c.order, c.pending, c.orderDead, c.rebuild = all, nil, 0, false
+		return all
+	}
 	if len(c.pending) == 0 && c.orderDead <= len(c.order)/2 {
 		return c.order
 	}

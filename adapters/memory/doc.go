@@ -35,7 +35,8 @@
 //
 // Memory holds every vector (4 bytes a component, in one contiguous slab
 // per named vector) plus the payloads and an ID map: about 1.6 KB a point
-// for one 384-dimension vector before payloads. Search is linear in the
+// for one 384-dimension vector before payloads, plus about 100 bytes a point
+// for each indexed (filterable string) field. Search is linear in the
 // number of candidates: a few milliseconds per 10,000 points of 384
 // dimensions on one core (BENCHMARKS.md has figures). There is no
 // approximate index, and the whole state must fit in memory.
@@ -49,7 +50,8 @@
 // they selected, so replay never re-evaluates a filter. When the log has
 // grown past Options.CompactBytes and past the snapshot's size, the store
 // compacts: it writes the whole state to a new snapshot and starts an empty
-// log. Writes wait during a compaction.
+// log. Writes wait during a compaction (the write that started it returns
+// when it is done); reads go on.
 //
 // On Open the snapshot is replayed, then the log. An interrupted append
 // leaves a torn record at the log's end: Open cuts it off, logs a warning

@@ -648,3 +648,45 @@ func TestConcurrent(t *testing.T) {
 		t.Fatal("scroll after concurrent writes")
 	}
 }
+
+// TestScrollAfterChurn adds and deletes many IDs without scrolling, which
+// makes the scroll order start over from the live IDs.
+func TestScrollAfterChurn(t *testing.T) {
+	ctx := context.Background()
+	c := newColl(t, New(), testSpec("churn", driver.Dot, 1))
+	pt := func(id uint64) driver.Point {
+		return driver.Point{ID: driver.NumID(id), Vectors: map[string][]float32{"v": {1}, "w": {0, 0}}}
+	}
+	var want []driver.PointID
+	for i := range uint64(10) {
+		if err := c.Upsert(ctx, []driver.Point{pt(i * 7)}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, driver.NumID(i*7))
+	}
+	scrollAll(t, c, nil, 3) // builds the order
+	for i := range uint64(3000) {
+		id := 100000 + i
+		if err := c.Upsert(ctx, []driver.Point{pt(id)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Delete(ctx, &driver.Selector{IDs: []driver.PointID{driver.NumID(id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Upsert(ctx, []driver.Point{pt(5)}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, driver.NumID(5))
+	driver.SortIDs(want)
+	if got := scrollAll(t, c, nil, 4); !slices.Equal(got, want) {
+		t.Fatalf("scroll after churn: %v, want %v", got, want)
+	}
+	if err := c.Upsert(ctx, []driver.Point{pt(1)}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want[:1], append([]driver.PointID{driver.NumID(1)}, want[1:]...)...)
+	if got := scrollAll(t, c, nil, 4); !slices.Equal(got, want) {
+		t.Fatalf("scroll after a rebuild and an insert: %v, want %v", got, want)
+	}
+}

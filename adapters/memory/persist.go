@@ -511,7 +511,8 @@ func (p *persister) close() error {
 }
 
 // Compact writes the whole state to a new snapshot and starts an empty log.
-// Writes wait while it runs. A store without persistence has nothing to do.
+// Writes wait while it runs; reads go on. A store without persistence has
+// nothing to do.
 //
 // The sequence is crash-safe: an empty log and the snapshot are written to
 // temporary files and synced; renaming the snapshot into place commits the
@@ -521,8 +522,10 @@ func (s *Store) Compact() error {
 	if s.p == nil {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// The store's read lock keeps collections from being created or dropped;
+	// each collection's read lock holds off its writers, not its readers.
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
 		return errClosed
 	}
