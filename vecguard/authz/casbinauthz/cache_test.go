@@ -1,0 +1,122 @@
+package casbinauthz
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/vecguard/vecguard/vecguard/authz"
+	"github.com/vecguard/vecguard/vecguard/driver"
+)
+
+func TestCacheIsBounded(t *testing.T) {
+	tests := []struct {
+		size, max int
+	}{
+		{1, 2 * cacheShards},
+		{100, 100 + 2*cacheShards},
+		{1000, 1000 + 2*cacheShards},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
+			a, err := New(Text("p, viewer, acme, docs, read, allow, owner == $sub.id\n"), &Options{CacheSize: tt.size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 5000 {
+				p := authz.Principal{Subject: fmt.Sprintf("user-%d", i), Tenant: "acme", Roles: []string{"viewer"}}
+				d, err := a.Authorize(context.Background(), &p, authz.Read, "docs")
+				if err != nil || d.Filter.String() != fmt.Sprintf("owner == %q", p.Subject) {
+					t.Fatalf("%+v %v", d, err)
+				}
+			}
+			if n := a.cache.Load().c.len(); n > tt.max || n == 0 {
+				t.Errorf("cache holds %d decisions, want 1..%d", n, tt.max)
+			}
+		})
+	}
+}
+
+// Recently used entries survive turnovers.
+func TestCacheKeepsHotEntries(t *testing.T) {
+	c := newDecisionCache(64)
+	hot := []byte("hot")
+	c.put(hot, authz.Decision{Allow: true, Rule: "hot"})
+	for i := range 10000 {
+		c.put(fmt.Appendf(nil, "k%d", i), authz.Decision{})
+		if _, ok := c.get(hot); !ok {
+			t.Fatalf("hot entry evicted after %d inserts", i)
+		}
+	}
+}
+
+// Keys separate every field: no two different requests share a key.
+func TestCacheKeyIsInjective(t *testing.T) {
+	ps := []authz.Principal{
+		{Subject: "a", Tenant: "b"},
+		{Subject: "ab", Tenant: ""},
+		{Subject: "a", Tenant: "b", Roles: []string{"r"}},
+		{Subject: "a", Tenant: "b", Roles: []string{"r", "s"}},
+		{Subject: "a", Tenant: "b", Roles: []string{"rs"}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": "1"}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": int64(1)}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": 1.0}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": true}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": false}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": "1", "y": "2"}},
+		{Subject: "a", Tenant: "b", Attributes: map[string]any{"xy": "12"}},
+	}
+	seen := map[string]int{}
+	for i := range ps {
+		for _, coll := range []string{"c", "cc"} {
+			k := string(appendKey(nil, &ps[i], authz.Read, coll))
+			if j, dup := seen[k]; dup {
+				t.Fatalf("principals %d and %d share a key", i, j)
+			}
+			seen[k] = i
+		}
+	}
+	// Role order and repetition do not matter; int and int64 bind alike.
+	same := [][2]authz.Principal{
+		{{Subject: "a", Roles: []string{"r", "s"}}, {Subject: "a", Roles: []string{"s", "r", "s"}}},
+		{{Subject: "a", Attributes: map[string]any{"x": 1}}, {Subject: "a", Attributes: map[string]any{"x": int64(1)}}},
+	}
+	for _, pair := range same {
+		if string(appendKey(nil, &pair[0], authz.Read, "c")) != string(appendKey(nil, &pair[1], authz.Read, "c")) {
+			t.Errorf("%+v and %+v have different keys", pair[0], pair[1])
+		}
+	}
+}
+
+func TestCloneFilter(t *testing.T) {
+	for _, f := range []*driver.Filter{
+		nil,
+		driver.None(),
+		driver.And(),
+		driver.Eq("a", driver.String("x")),
+		driver.In("a"),
+		driver.And(driver.Or(driver.Eq("a", driver.Int(1)), driver.In("b", driver.String("x"), driver.Bool(true))),
+			driver.Not(driver.Gt("c", driver.Float(2.5))), driver.HasID(driver.NumID(7), driver.NumID(9)), driver.IsNull("d")),
+	} {
+		c := cloneFilter(f)
+		if c.String() != f.String() {
+			t.Fatalf("clone of %s is %s", f, c)
+		}
+		if f == nil {
+			continue
+		}
+		before := f.String()
+		c.Walk(func(n *driver.Filter) {
+			n.Field = "changed"
+			for i := range n.Values {
+				n.Values[i] = driver.Int(0)
+			}
+			for i := range n.IDs {
+				n.IDs[i] = driver.NumID(1)
+			}
+		})
+		if f.String() != before {
+			t.Fatalf("changing the clone changed the original: %s", f)
+		}
+	}
+}
