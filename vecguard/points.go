@@ -146,6 +146,25 @@ func (k *call) recheckScored(f *driver.Filter, hits []driver.ScoredPoint) []driv
 	return out
 }
 
+// vectorScope narrows a read policy to the rows whose stored vectors the
+// caller may read: it asks for read_vectors and ANDs the row filter of that
+// decision, so a read_vectors rule with a condition limits the rows a read
+// with vectors returns.
+func (k *call) vectorScope(st *collState, policy *driver.Filter) (*driver.Filter, error) {
+	rows, err := k.authorize(authz.ReadVectors, st.user.Name)
+	if err != nil || rows == nil {
+		return policy, err
+	}
+	if err := rows.Validate(st.user); err != nil {
+		k.rec.Allowed = false
+		k.rec.Reason = "policy filter invalid for this collection"
+		return nil, driver.Wrap(driver.PermissionDenied, err, "policy row filter does not fit the collection")
+	}
+	f := driver.And(policy, rows)
+	k.rec.PolicyFilter = f
+	return f, nil
+}
+
 // storedFilter rewrites a plaintext filter for an encrypted collection.
 func (k *call) storedFilter(st *collState, f *driver.Filter) (*driver.Filter, error) {
 	if st.prot == nil || f == nil {
@@ -354,7 +373,7 @@ func (k *call) search(st *collState, policy *driver.Filter, req *SearchRequest, 
 		return nil, err
 	}
 	if req.WithVectors {
-		if _, err := k.authorize(authz.ReadVectors, st.user.Name); err != nil {
+		if policy, err = k.vectorScope(st, policy); err != nil {
 			return nil, err
 		}
 	}
@@ -625,7 +644,7 @@ func (c *Client) Get(ctx context.Context, collection string, ids []PointID, opts
 		return nil, err
 	}
 	if opts.WithVectors {
-		if _, err := k.authorize(authz.ReadVectors, collection); err != nil {
+		if policy, err = k.vectorScope(st, policy); err != nil {
 			return nil, err
 		}
 	}
@@ -687,7 +706,7 @@ func (c *Client) Scroll(ctx context.Context, collection string, req ScrollReques
 		return page, err
 	}
 	if req.WithVectors {
-		if _, err := k.authorize(authz.ReadVectors, collection); err != nil {
+		if policy, err = k.vectorScope(st, policy); err != nil {
 			return page, err
 		}
 	}
