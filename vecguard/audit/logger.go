@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -377,6 +378,12 @@ func (l *Logger) run() {
 		}
 		if len(entries) > 0 {
 			l.write(batch, entries)
+			if l.opts.Mode == Sync {
+				// Let the callers just acknowledged run before the next
+				// batch: they queue their next entries behind it, which
+				// keeps batches large and waits fair.
+				runtime.Gosched()
+			}
 		}
 		for _, f := range flushes {
 			close(f)
