@@ -27,7 +27,8 @@
 // twice: as an errdetails.RetryInfo detail of the status (RetryDelay reads
 // it back) and, from the interceptors, as "retry-after" response metadata
 // in whole seconds, rounded up — in the header when headers were not sent
-// yet, and always in the trailer.
+// yet, and always in the trailer. The status message names it in whole
+// seconds too.
 //
 // # Errors
 //

@@ -92,6 +92,9 @@ func statusOf(e *driver.Error) *status.Status {
 	// anything.
 	pub := *e
 	pub.Err = nil
+	if pub.RetryAfter > 0 { // whole seconds, rounded up, like the retry-after metadata
+		pub.RetryAfter = (pub.RetryAfter + time.Second - 1).Truncate(time.Second)
+	}
 	st := status.New(c, pub.Error())
 	if c == codes.ResourceExhausted && e.RetryAfter > 0 {
 		if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryAfter)}); err == nil {

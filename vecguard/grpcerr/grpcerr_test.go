@@ -41,7 +41,7 @@ func TestStatus(t *testing.T) {
 		{name: "invalid argument", err: driver.Errorf(driver.InvalidArgument, "vector has 3 dimensions, want 4"), code: codes.InvalidArgument, msg: "vecguard: invalid argument: vector has 3 dimensions, want 4"},
 		{name: "already exists", err: driver.Errorf(driver.AlreadyExists, ""), code: codes.AlreadyExists, msg: "vecguard: already exists"},
 		{name: "resource exhausted with retry", err: &driver.Error{Code: driver.ResourceExhausted, Msg: "query budget spent", RetryAfter: 1500 * time.Millisecond},
-			code: codes.ResourceExhausted, msg: "vecguard: resource exhausted: query budget spent (retry after 1.5s)", retry: 1500 * time.Millisecond},
+			code: codes.ResourceExhausted, msg: "vecguard: resource exhausted: query budget spent (retry after 2s)", retry: 1500 * time.Millisecond},
 		{name: "resource exhausted without retry", err: driver.Errorf(driver.ResourceExhausted, "too many"), code: codes.ResourceExhausted, msg: "vecguard: resource exhausted: too many"},
 		{name: "unavailable", err: driver.Wrap(driver.Unavailable, backend, "audit log cannot record the operation"), code: codes.Unavailable, msg: "vecguard: unavailable: audit log cannot record the operation"},
 		{name: "data loss", err: driver.Errorf(driver.DataLoss, "ciphertext does not authenticate"), code: codes.DataLoss, msg: "vecguard: data loss: ciphertext does not authenticate"},
