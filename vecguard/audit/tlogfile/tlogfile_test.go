@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -452,3 +453,32 @@ func decodeB64(t *testing.T, s string) []byte {
 }
 
 func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func TestConcurrentAppend(t *testing.T) {
+	skey, vkey := testKeys(t)
+	path := filepath.Join(t.TempDir(), "a.log")
+	l, err := Open(path, skey, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, err := l.Append(rec(g*1000+i), rec(g*1000+i+500)); err != nil {
+					t.Error(err)
+					return
+				}
+				l.Checkpoint()
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	rep, err := VerifyFile(path, vkey, nil)
+	if err != nil || rep.Size != 400 || rep.Checkpoints != 200 {
+		t.Fatalf("%v %v", rep, err)
+	}
+}

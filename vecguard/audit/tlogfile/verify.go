@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/mod/sumdb/note"
@@ -174,7 +175,7 @@ func (p *parsed) check(origin string) *Report {
 						Detail: "a checkpoint line before this one was removed; the records are intact"}
 					break
 				}
-				if !equalHashes(listed, p.leaves[start:n]) {
+				if !slices.Equal(listed, p.leaves[start:n]) {
 					rep.Problem = &Problem{Kind: BadCheckpoint, Index: -1, Line: c.line, Offset: c.offset,
 						Detail: "the leaf hash list of this checkpoint was changed; the records are intact"}
 					break
@@ -311,16 +312,4 @@ func (p *parsed) checkKnown(rep *Report, known []*Checkpoint, vs note.Verifiers)
 		}
 	}
 	return nil
-}
-
-func equalHashes(a, b []tlog.Hash) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
