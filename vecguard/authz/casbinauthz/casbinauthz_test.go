@@ -30,6 +30,8 @@ p, *, *, public-*, read, allow
 p, analyst, globex, docs, read, allow
 p, analyst, globex, docs, read_vectors, allow, owner == $sub.id
 p, auditor, *, docs, read, allow, public == true
+p, author, acme, docs, *, allow, owner == $sub.id
+p, intern, acme, acme-**, *, deny, public == false
 g, editor, viewer, acme
 g, alice, editor, acme
 g, bob, viewer, acme
@@ -90,6 +92,10 @@ func TestDecisions(t *testing.T) {
 		{"pattern with any action", authz.Principal{Subject: "d", Tenant: "acme", Roles: []string{"admin"}}, authz.Admin, "acme-docs-v2", true, "true", "acme-**", ""},
 		{"pattern: no prefix matching", authz.Principal{Subject: "d", Tenant: "acme", Roles: []string{"admin"}}, authz.Admin, "acmecorp-docs", false, "", "", ""},
 		{"pattern: not the bare prefix", authz.Principal{Subject: "d", Tenant: "acme", Roles: []string{"admin"}}, authz.Read, "acme", false, "", "", ""},
+		{"admin: a conditional allow does not grant it", authz.Principal{Subject: "w", Tenant: "acme", Roles: []string{"author"}}, authz.Admin, "docs", false, "", "default deny", ""},
+		{"admin: a conditional allow still grants row actions", authz.Principal{Subject: "w", Tenant: "acme", Roles: []string{"author"}}, authz.Delete, "docs", true, `owner == "w"`, "author", ""},
+		{"admin: a conditional deny denies it", authz.Principal{Subject: "d", Tenant: "acme", Roles: []string{"admin", "intern"}}, authz.Admin, "acme-docs", false, "", "intern", "deny rule"},
+		{"admin: a conditional deny only narrows row actions", authz.Principal{Subject: "d", Tenant: "acme", Roles: []string{"admin", "intern"}}, authz.Read, "acme-docs", true, "not public == false", "", ""},
 		{"unknown subject", authz.Principal{Subject: "mallory", Tenant: "acme"}, authz.Read, "docs", false, "", "default deny", ""},
 		{"unknown action", alice, authz.Action("root"), "docs", false, "", "", "unknown action"},
 		{"invalid collection", alice, authz.Read, "docs;drop", false, "", "", "invalid collection"},

@@ -102,6 +102,11 @@
 // when every row is allowed); Rule names the deciding rule and Reason says
 // why, for the audit log and the caller's error.
 //
+// admin concerns a whole collection, not rows: only an allow rule without
+// a condition grants it (so "p, author, acme, docs, *, allow, owner ==
+// $sub.id" does not let authors drop docs), and a deny rule with any
+// condition that could hold denies it.
+//
 // # Tenants
 //
 // A principal's rules are those of its own tenant and of *; rules and role

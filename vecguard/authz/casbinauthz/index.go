@@ -141,6 +141,9 @@ func (x *ruleIndex) decide(p *authz.Principal, names []string, a authz.Action, c
 			continue
 		}
 		f, _ := r.cond.bind(p, bindDeny)
+		if a == authz.Admin && !isFalse(f) {
+			f = nil // admin has no rows: a deny that could apply, applies
+		}
 		if f == nil {
 			reason := fmt.Sprintf("%s on %q is denied to %q by a deny rule", a, coll, r.subject)
 			if r.err != nil {
@@ -172,8 +175,8 @@ func (x *ruleIndex) decide(p *authz.Principal, names []string, a authz.Action, c
 			}
 			continue
 		}
-		if isFalse(f) {
-			continue
+		if isFalse(f) || a == authz.Admin && f != nil {
+			continue // admin has no rows: only an unconditional allow grants it
 		}
 		allowRules = append(allowRules, r.text)
 		if !slices.Contains(allowSubjects, r.subject) {
