@@ -70,4 +70,5 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("Driver", func(t *testing.T) { testDriver(t, newHarness) })
 	t.Run("Client", func(t *testing.T) { testClient(t, newHarness) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newHarness) })
+	t.Run("Authorization", func(t *testing.T) { testAuthorization(t, newHarness) })
 }
