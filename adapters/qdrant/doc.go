@@ -59,6 +59,83 @@
 // Range bounds travel as float64, as Qdrant's range does: integer bounds
 // beyond 2^53 are rounded.
 //
+// # Transparent mode
+//
+// Code that already uses a *qdrant.Client can be put behind a guarded
+// client without changing a call: add UnaryClientInterceptor(guard) and
+// StreamClientInterceptor(guard) to its Config.GrpcOptions with
+// grpc.WithChainUnaryInterceptor and grpc.WithChainStreamInterceptor
+// (grpc.WithUnaryInterceptor would replace the go-client's API-key
+// interceptor). guard is a *vecguard.Client over this package's driver on a
+// connection of its own. The caller's principal travels in the context
+// (vecguard.WithPrincipal, or package grpcauth in a service).
+//
+// An enforced RPC is served by guard instead of Qdrant: the policy filter
+// is AND-ed with the request's filter, example IDs are authorized, results
+// are re-checked, vectors and payloads are encrypted and decrypted, and one
+// audit record is written, exactly as for guard's own calls. A refused RPC
+// fails with PermissionDenied and never reaches Qdrant. An RPC that is not
+// in this table, and every streaming call, is refused. The health check is
+// sent on unchanged.
+//
+//	RPC                                  treatment
+//	qdrant.Points/Upsert                 enforced: Upsert (named vectors; no update_filter, update_mode, shard keys)
+//	qdrant.Points/Delete                 enforced: Delete by IDs, or DeleteByFilter
+//	qdrant.Points/Get                    enforced: Get
+//	qdrant.Points/UpdateVectors          refused
+//	qdrant.Points/DeleteVectors          refused
+//	qdrant.Points/SetPayload             enforced: UpdatePayload (set; no key)
+//	qdrant.Points/OverwritePayload       refused
+//	qdrant.Points/DeletePayload          enforced: UpdatePayload (unset top-level keys)
+//	qdrant.Points/ClearPayload           refused
+//	qdrant.Points/CreateFieldIndex       refused (indexes follow the collection's spec)
+//	qdrant.Points/DeleteFieldIndex       refused
+//	qdrant.Points/Search                 enforced: Search
+//	qdrant.Points/SearchBatch            enforced: one Search per request
+//	qdrant.Points/SearchGroups           refused
+//	qdrant.Points/Scroll                 enforced: Scroll (offset and next_page_offset kept Qdrant's)
+//	qdrant.Points/Recommend              enforced: Recommend (average_vector, examples by ID)
+//	qdrant.Points/RecommendBatch         enforced: one Recommend per request
+//	qdrant.Points/RecommendGroups        refused
+//	qdrant.Points/Discover               refused
+//	qdrant.Points/DiscoverBatch          refused
+//	qdrant.Points/Count                  enforced: Count
+//	qdrant.Points/UpdateBatch            enforced: each upsert, delete, set or delete payload in order; any other operation refuses the batch
+//	qdrant.Points/Query                  enforced: nearest by vector (Search), nearest by ID and recommend by IDs (Recommend)
+//	qdrant.Points/QueryBatch             enforced: one Query per request
+//	qdrant.Points/QueryGroups            refused
+//	qdrant.Points/Facet                  refused
+//	qdrant.Points/SearchMatrixPairs      refused
+//	qdrant.Points/SearchMatrixOffsets    refused
+//	qdrant.Collections/Get               enforced: DescribeCollection (vectors and indexes; no point count)
+//	qdrant.Collections/List              enforced: ListCollections (the readable ones)
+//	qdrant.Collections/Create            enforced: CreateCollection (named vectors; a spec in metadata declares fields)
+//	qdrant.Collections/Update            refused
+//	qdrant.Collections/Delete            enforced: DropCollection (false for a missing collection)
+//	qdrant.Collections/UpdateAliases     refused
+//	qdrant.Collections/ListCollectionAliases refused
+//	qdrant.Collections/ListAliases       refused
+//	qdrant.Collections/CollectionClusterInfo refused
+//	qdrant.Collections/CollectionExists  enforced: DescribeCollection
+//	qdrant.Collections/UpdateCollectionClusterSetup refused
+//	qdrant.Collections/CreateShardKey    refused
+//	qdrant.Collections/DeleteShardKey    refused
+//	qdrant.Collections/ListShardKeys     refused
+//	qdrant.Qdrant/HealthCheck            sent on
+//	qdrant.Snapshots/*, anything else    refused
+//
+// Request filters are translated back into vecguard filters on top-level
+// fields: must, should, must_not, min_should (up to 256 terms), match
+// keyword / integer / bool / any / except, range, is_empty, is_null (served
+// as vecguard's IsNull: absent or null) and has_id. Full-text, geo,
+// datetime, values_count, nested and has_vector conditions are refused with
+// InvalidArgument, as are request features the table does not name.
+// Differences an unchanged client can notice: a score equal to the score
+// threshold is kept; match integer on a float field matches equal whole
+// floats (vecguard compares numbers by value); set_payload by IDs ignores IDs that do not exist (or
+// that the caller may not write) instead of failing; a missing collection
+// in Get and CollectionExists needs the read right to be told apart.
+//
 // # Errors
 //
 // The driver returns the client's gRPC status errors and classifies them
