@@ -42,6 +42,24 @@ free_port() {
   return 1
 }
 
+# ready reports whether the server answers its readiness probe (curl when
+# there is one, else a plain HTTP request through bash's /dev/tcp).
+ready() {
+  local port=$1
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/v1/.well-known/ready" 2>/dev/null
+    return
+  fi
+  local status
+  status=$(
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    printf 'GET /v1/.well-known/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    timeout 2 head -n 1 <&3
+  ) 2>/dev/null || return 1
+  case "$status" in *" 200"*) return 0 ;; esac
+  return 1
+}
+
 install_server() {
   if [ -x "$server" ]; then
     return 0
@@ -99,7 +117,7 @@ start() {
   } >"$statefile"
 
   local deadline=$((SECONDS + ready_timeout))
-  until curl -fsS -o /dev/null "http://127.0.0.1:$http/v1/.well-known/ready" 2>/dev/null; do
+  until ready "$http"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       log "weaviate-server exited during startup; last log lines:"
       tail -n 40 "$dir/weaviate.log" >&2 || true

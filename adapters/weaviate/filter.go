@@ -355,11 +355,11 @@ func (fs fieldSet) rng(fi *fieldInfo, lo, hi driver.Bound) (*pb.Filters, error) 
 		if b.Value.Kind() != driver.KindInt && b.Value.Kind() != driver.KindFloat {
 			return nil, driver.Errorf(driver.InvalidArgument, "filter: range bound on %q is not a number", fi.name)
 		}
+		x := b.Value.FloatVal()
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, driver.Errorf(driver.InvalidArgument, "filter: range bound on %q is not finite", fi.name)
+		}
 		if fi.kind == driver.KindFloat {
-			x := b.Value.FloatVal()
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, driver.Errorf(driver.InvalidArgument, "filter: range bound on %q is not finite", fi.name)
-			}
 			kids = append(kids, &pb.Filters{Operator: rangeOp(lower, b.Inclusive), Target: target(fi.prop),
 				TestValue: &pb.Filters_ValueNumber{ValueNumber: storedFloat(x)}})
 			continue
