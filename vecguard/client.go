@@ -263,6 +263,16 @@ func (k *call) end(err error) error {
 	if err != nil {
 		k.rec.Code = driver.CodeOf(err)
 		k.rec.Err = err.Error()
+		if k.rec.Allowed && (k.rec.Code == driver.PermissionDenied || k.rec.Code == driver.Unauthenticated) {
+			// The authorizer allowed the action but the guard refused it
+			// (another tenant's row, a row outside the write condition):
+			// the operation was denied, and the record says so and why.
+			k.rec.Allowed = false
+			var e *driver.Error
+			if errors.As(err, &e) {
+				k.rec.Reason = e.Msg
+			}
+		}
 		if k.denial == "" && !k.rec.Allowed && (k.rec.Code == driver.PermissionDenied || k.rec.Code == driver.Unauthenticated) {
 			k.denial = "authz"
 		}
