@@ -68,7 +68,7 @@ func toPointStruct(p *driver.Point) (*qc.PointStruct, error) {
 	}
 	vecs := make(map[string]*qc.Vector, len(p.Vectors))
 	for name, v := range p.Vectors {
-		vecs[name] = qc.NewVectorDense(slices.Clone(v))
+		vecs[name] = qc.NewVectorDense(v) // marshalled during the call, never changed
 	}
 	return &qc.PointStruct{Id: pointID(p.ID), Payload: payload, Vectors: qc.NewVectorsMap(vecs)}, nil
 }
