@@ -466,6 +466,13 @@ func (c *collection) Read(ctx context.Context, r *driver.ReadRequest) (*driver.P
 		flt = and(flt, &pb.Filters{Operator: pb.Filters_OPERATOR_GREATER_THAN, Target: target(propKey),
 			TestValue: &pb.Filters_ValueText{ValueText: idKey(r.After)}})
 	}
+	// Weaviate passes the query limit down into a filter that is a single
+	// condition (it stops collecting matches at the limit) and sorts only
+	// what it collected, so a sorted page could skip lower keys. Conditions
+	// inside an And are resolved in full.
+	if flt != matchAll && flt != matchNone && flt.Operator != pb.Filters_OPERATOR_AND && flt.Operator != pb.Filters_OPERATOR_OR {
+		flt = andOf(flt, live())
+	}
 	if flt == matchNone {
 		return &driver.Page{}, nil
 	}

@@ -176,7 +176,11 @@ func and(a, b *pb.Filters) *pb.Filters {
 	case b == matchAll:
 		return a
 	}
-	return &pb.Filters{Operator: pb.Filters_OPERATOR_AND, Filters: []*pb.Filters{a, b}}
+	return andOf(a, b)
+}
+
+func andOf(fs ...*pb.Filters) *pb.Filters {
+	return &pb.Filters{Operator: pb.Filters_OPERATOR_AND, Filters: fs}
 }
 
 // not negates k. Weaviate computes Not as the complement over every document

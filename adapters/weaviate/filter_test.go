@@ -60,10 +60,6 @@ func cmpNum(op pb.Filters_Operator, prop string, v float64) *pb.Filters {
 	return &pb.Filters{Operator: op, Target: target(prop), TestValue: &pb.Filters_ValueNumber{ValueNumber: v}}
 }
 
-func andOf(fs ...*pb.Filters) *pb.Filters {
-	return &pb.Filters{Operator: pb.Filters_OPERATOR_AND, Filters: fs}
-}
-
 func orOf(fs ...*pb.Filters) *pb.Filters {
 	return &pb.Filters{Operator: pb.Filters_OPERATOR_OR, Filters: fs}
 }
