@@ -49,6 +49,9 @@ func newCollection(d *Driver, spec *driver.CollectionSpec) *collection {
 		vectors: make(map[string]driver.VectorSpec, len(spec.Vectors)),
 		native:  d.opts.NativeMultiTenancy && spec.TenantField != "",
 	}
+	if n, ok := d.native.Load(c.class); ok {
+		c.native = n.(bool)
+	}
 	c.byProp = make(map[string]*fieldInfo, len(c.fields))
 	for _, fi := range c.fields {
 		c.byProp[fi.prop] = fi

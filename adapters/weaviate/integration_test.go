@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/vecguard/vecguard/adapters/weaviate"
 	"github.com/vecguard/vecguard/vecguard/driver"
 )
 
@@ -124,5 +125,53 @@ func TestNotAfterDeletes(t *testing.T) {
 	}
 	if n, err := c.Count(ctx, nil); err != nil || n != int64(len(back)) {
 		t.Errorf("after deleting %s: Count = %d, %v; want %d", ne, n, err, len(back))
+	}
+}
+
+// TestNativeTenancyFollowsClass: a driver opened without the option still
+// reads and writes a collection created with native multi-tenancy.
+func TestNativeTenancyFollowsClass(t *testing.T) {
+	ctx := t.Context()
+	spec := &driver.CollectionSpec{
+		Name:        fmt.Sprintf("vgt_native_%x", rand.Uint64()),
+		Vectors:     []driver.VectorSpec{{Name: "v", Dim: 2, Distance: driver.Dot}},
+		Fields:      []driver.FieldSpec{{Name: "tenant", Kind: driver.KindString, Filterable: true}},
+		TenantField: "tenant",
+	}
+	native := open(t, &weaviate.Options{NativeMultiTenancy: true})
+	defer native.Close()
+	if err := native.CreateCollection(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	defer native.DropCollection(context.Background(), spec.Name)
+	plain := open(t, nil)
+	defer plain.Close()
+	stored, err := plain.DescribeCollection(ctx, spec.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := plain.Collection(stored)
+	pts := []driver.Point{
+		{ID: driver.NumID(1), Vectors: map[string][]float32{"v": {1, 0}}, Payload: map[string]any{"tenant": "acme"}},
+		{ID: driver.NumID(2), Vectors: map[string][]float32{"v": {0, 1}}, Payload: map[string]any{"tenant": "a tenant name Weaviate would refuse!"}},
+	}
+	if err := c.Upsert(ctx, pts); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range []string{"acme", "a tenant name Weaviate would refuse!"} {
+		n, err := c.Count(ctx, driver.Eq("tenant", driver.String(tn)))
+		if err != nil || n != 1 {
+			t.Errorf("Count in tenant %q = %d, %v; want 1", tn, n, err)
+		}
+	}
+	if n, err := c.Count(ctx, nil); err != nil || n != 2 {
+		t.Errorf("Count across tenants = %d, %v; want 2", n, err)
+	}
+	hits, err := c.Search(ctx, &driver.Query{Vector: []float32{1, 1}, VectorName: "v", Limit: 5, Payload: driver.Projection{All: true}})
+	if err != nil || len(hits) != 2 {
+		t.Fatalf("Search across tenants: %d hits, %v; want 2", len(hits), err)
+	}
+	if n, err := c.Count(ctx, driver.Eq("tenant", driver.String("never written"))); err != nil || n != 0 {
+		t.Errorf("Count in an unwritten tenant = %d, %v; want 0", n, err)
 	}
 }

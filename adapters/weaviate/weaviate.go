@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vecguard/vecguard/vecguard/driver"
@@ -31,8 +32,9 @@ type Options struct {
 	Timeout time.Duration
 	// NativeMultiTenancy stores each tenant of a collection with a tenant
 	// field in its own Weaviate tenant (a separate shard), on top of the
-	// tenant property every point carries. Use the same setting for the life
-	// of a collection: it is fixed when the class is created.
+	// tenant property every point carries. It applies to the collections
+	// this driver creates; an existing collection keeps the layout it was
+	// created with (recorded with its spec and found by DescribeCollection).
 	NativeMultiTenancy bool
 }
 
@@ -43,6 +45,10 @@ type Driver struct {
 	conn *grpc.ClientConn
 	grpc pb.WeaviateClient
 	opts Options
+	// native remembers, per class, whether DescribeCollection found it
+	// created with native multi-tenancy, so that Collection (which does no
+	// I/O) follows the class rather than this driver's option.
+	native sync.Map
 }
 
 var (
@@ -301,10 +307,11 @@ func (d *Driver) DescribeCollection(ctx context.Context, name string) (*driver.C
 	if cls == nil {
 		return nil, driver.Errorf(driver.NotFound, "no such collection")
 	}
-	spec, _, err := decodeSpec(cls.Description)
+	spec, native, err := decodeSpec(cls.Description)
 	if err != nil {
 		return nil, err
 	}
+	d.native.Store(cls.Class, native)
 	if spec.Name != name {
 		return nil, driver.Errorf(driver.FailedPrecondition, "weaviate: class holds another collection's spec")
 	}
