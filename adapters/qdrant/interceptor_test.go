@@ -3,6 +3,7 @@ package qdrant
 import (
 	"context"
 	"encoding/base64"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
 )
 
 // recorder counts the RPCs that reach the server.
@@ -67,6 +69,7 @@ func (a *auditLog) ops() []string {
 }
 
 type transparent struct {
+	srv   *qdranttest.Server
 	app   *qc.Client // an unchanged client behind the guard
 	guard *vecguard.Client
 	drv   *Driver // the guard's driver, for checks behind its back
@@ -93,8 +96,16 @@ func newTransparent(t *testing.T) *transparent {
 		}),
 		Auditor: al,
 	})
+	tr := &transparent{srv: srv, guard: guard, drv: d, rec: rec, audit: al}
+	tr.app = tr.dial(t, guard)
+	return tr
+}
+
+// dial returns an unchanged client behind guard.
+func (tr *transparent) dial(t *testing.T, guard *vecguard.Client) *qc.Client {
+	t.Helper()
 	app, err := qc.NewClient(&qc.Config{
-		Host: srv.Host(), Port: srv.Port(), PoolSize: 1, SkipCompatibilityCheck: true,
+		Host: tr.srv.Host(), Port: tr.srv.Port(), PoolSize: 1, SkipCompatibilityCheck: true,
 		GrpcOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(UnaryClientInterceptor(guard)),
 			grpc.WithChainStreamInterceptor(StreamClientInterceptor(guard)),
@@ -104,7 +115,7 @@ func newTransparent(t *testing.T) *transparent {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
-	return &transparent{app: app, guard: guard, drv: d, rec: rec, audit: al}
+	return app
 }
 
 func as(ctx context.Context, tenant string, roles ...string) context.Context {
@@ -625,4 +636,76 @@ func hasApproximation(f *qc.Filter) bool {
 		}
 	}
 	return false
+}
+
+type fixedKeys struct{ k *encryption.Keyring }
+
+func (f fixedKeys) Keyring(context.Context, encryption.Scope) (*encryption.Keyring, error) {
+	return f.k, nil
+}
+
+// TestTransparentEncryption checks that an unchanged client's writes are
+// stored encrypted and its reads come back in plaintext.
+func TestTransparentEncryption(t *testing.T) {
+	root, err := encryption.HKDFRootKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := encryption.NewKeyring(1, map[uint32]encryption.RootKey{1: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := encryption.New(fixedKeys{kr}, encryption.Config{Fields: map[string]encryption.FieldMode{
+		"color": encryption.Deterministic, "note": encryption.Randomized,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newTransparent(t)
+	tr.guard = vecguard.New(tr.drv, &vecguard.Options{
+		Authorizer: authz.AuthorizerFunc(func(context.Context, *authz.Principal, authz.Action, string) (authz.Decision, error) {
+			return authz.Decision{Allow: true}, nil
+		}),
+		Encryption: map[string]encryption.Protector{"docs": enc},
+	})
+	app := tr.dial(t, tr.guard)
+	ctx := as(t.Context(), "a")
+	if err := tr.guard.CreateCollection(ctx, docsSpec); err != nil {
+		t.Fatal(err)
+	}
+	p := qpoint(1, 0.6, 0.8, map[string]any{"color": "red", "note": "the secret note"})
+	if _, err := app.Upsert(ctx, &qc.UpsertPoints{CollectionName: "docs", Points: []*qc.PointStruct{p, qpoint(2, 0.8, 0.6, map[string]any{"color": "blue"})}}); err != nil {
+		t.Fatal(err)
+	}
+	// Behind the guard's back: no plaintext vector, color or note.
+	stored, err := tr.drv.Collection(mustDescribe(t, tr.drv, "docs")).Read(t.Context(), &driver.ReadRequest{IDs: []driver.PointID{driver.NumID(1)}, Payload: driver.Projection{All: true}, WithVectors: true})
+	if err != nil || len(stored.Points) != 1 {
+		t.Fatalf("raw read: %v, %v", stored, err)
+	}
+	sp := stored.Points[0]
+	if v := sp.Vectors["v"]; len(v) != 2 || (v[0] == 0.6 && v[1] == 0.8) {
+		t.Errorf("the stored vector is the plaintext: %v", v)
+	}
+	for k, v := range sp.Payload {
+		if s, ok := v.(string); ok && (strings.Contains(s, "secret") || s == "red") {
+			t.Errorf("stored payload %q holds plaintext", k)
+		}
+	}
+	// Through the guard: plaintext, and filters on the deterministic field work.
+	got, err := app.Scroll(ctx, &qc.ScrollPoints{CollectionName: "docs", Filter: &qc.Filter{Must: []*qc.Condition{qc.NewMatchKeyword("color", "red")}},
+		WithVectors: qc.NewWithVectors(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].GetPayload()["note"].GetStringValue() != "the secret note" {
+		t.Fatalf("scroll through the guard: %v", got)
+	}
+	v := got[0].GetVectors().GetVectors().GetVectors()["v"].GetDense().GetData()
+	if len(v) != 2 || math.Abs(float64(v[0])-0.6) > 1e-6 || math.Abs(float64(v[1])-0.8) > 1e-6 {
+		t.Errorf("decrypted vector %v, want [0.6 0.8]", v)
+	}
+	hits, err := app.Query(ctx, &qc.QueryPoints{CollectionName: "docs", Query: qc.NewQueryDense([]float32{0.6, 0.8})})
+	if err != nil || len(hits) != 2 || hits[0].GetId().GetNum() != 1 {
+		t.Errorf("query through the guard: %v, %v", hits, err)
+	}
 }
