@@ -7,6 +7,9 @@
 // own filter and with tenant isolation, so a policy can narrow what a caller
 // sees but a caller can never widen it.
 //
+// Package casbinauthz is the default implementation: role-based rules per
+// tenant with row conditions, from a Casbin policy file or adapter.
+//
 // # Errors
 //
 // An Authorizer that fails returns an error; the client then refuses the

@@ -170,7 +170,9 @@ func (a *Authorizer) changedElsewhere(string) {
 
 // Authorize implements authz.Authorizer. A decision is compiled once per
 // (subject, tenant, roles, attributes, action, collection) and policy
-// generation, then served from a bounded cache.
+// generation, then served from a bounded cache; the Filter of every
+// returned Decision is the caller's own copy. A denial is a Decision with
+// Allow false, not an error.
 func (a *Authorizer) Authorize(ctx context.Context, p *authz.Principal, act authz.Action, coll string) (authz.Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return authz.Decision{}, err
