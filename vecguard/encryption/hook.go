@@ -22,7 +22,8 @@ type EncryptedQuery struct {
 
 // Protector encrypts and decrypts the points of one collection for the
 // guarded client. The client validates and authorizes before it seals, and
-// re-checks results before it opens them.
+// re-checks results before it opens them. Encryptor is the implementation
+// this package provides.
 type Protector interface {
 	// StoredSpec returns the spec the database stores: the user's spec plus
 	// the reserved fields the protector needs. It refuses specs it cannot
@@ -30,13 +31,32 @@ type Protector interface {
 	StoredSpec(spec *driver.CollectionSpec) (*driver.CollectionSpec, error)
 	// Seal returns encrypted copies of points; it does not modify its input.
 	Seal(ctx context.Context, s Scope, points []driver.Point) ([]driver.Point, error)
-	// Open decrypts points in place. A tampered point or one sealed under a
-	// foreign or destroyed key is an error (DataLoss or PermissionDenied).
+	// Open decrypts points in place: vectors, payload fields, and the
+	// reserved fields removed. A tampered point, one sealed under a foreign,
+	// retired or destroyed key version, or one without metadata is an error
+	// with code DataLoss, never garbage. Errors of the key provider pass
+	// through (FailedPrecondition when a tenant's keys were destroyed).
 	Open(ctx context.Context, s Scope, points []driver.Point) error
-	// Queries encrypts a query vector once per active key version.
+	// Queries encrypts a query vector once per active key version, primary
+	// first.
 	Queries(ctx context.Context, s Scope, vectorName string, v []float32) ([]EncryptedQuery, error)
 	// RewriteFilter rewrites eq/in filters on deterministically encrypted
 	// fields to ciphertext and refuses filters it cannot serve (ranges on
-	// encrypted fields).
+	// encrypted fields) with InvalidArgument.
 	RewriteFilter(ctx context.Context, s Scope, f *driver.Filter) (*driver.Filter, error)
+}
+
+// Oversampler is an optional interface of a Protector: how many candidates
+// an encrypted search fetches per key version to return limit results after
+// exact rescoring. Without it the client fetches limit.
+type Oversampler interface {
+	Candidates(limit int) int
+}
+
+// Migrator is an optional interface of a Protector: it re-encrypts the
+// points of a collection under the current primary key versions
+// (vecguard.Client.Reencrypt calls it). coll and stored are the
+// collection's driver handle and stored spec.
+type Migrator interface {
+	Reencrypt(ctx context.Context, coll driver.Collection, stored *driver.CollectionSpec, opts ReencryptOptions) (ReencryptStats, error)
 }
