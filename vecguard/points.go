@@ -9,6 +9,7 @@ import (
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
 )
 
 // SearchRequest is a nearest-neighbour search.
@@ -180,6 +181,13 @@ func (k *call) finish(st *collState, pts []driver.Point, proj driver.Projection,
 			return err
 		}
 	}
+	k.present(pts, proj, withVectors)
+	return nil
+}
+
+// present applies the caller's projection and vector choice to decrypted
+// points and records the results.
+func (k *call) present(pts []driver.Point, proj driver.Projection, withVectors bool) {
 	for i := range pts {
 		pts[i].Payload = proj.Apply(pts[i].Payload)
 		if !withVectors {
@@ -196,7 +204,6 @@ func (k *call) finish(st *collState, pts []driver.Point, proj driver.Projection,
 			k.rec.ResultIDs[i] = pts[i].ID
 		}
 	}
-	return nil
 }
 
 func checkIDs(ids []driver.PointID, allowEmpty bool) error {
@@ -395,15 +402,17 @@ func (k *call) search(st *collState, policy *driver.Filter, req *SearchRequest, 
 		if hits, err = st.coll.Search(k.ctx, &q); err != nil {
 			return nil, err
 		}
+		hits = k.recheckScored(storedCheck, hits)
 	} else if hits, err = k.searchEncrypted(st, &q, req.Vector, vs); err != nil {
-		return nil, err
+		return nil, err // searchEncrypted re-checks and opens the candidates itself
 	}
-	hits = k.recheckScored(storedCheck, hits)
 	pts := make([]driver.Point, len(hits))
 	for i := range hits {
 		pts[i] = hits[i].Point
 	}
-	if err := k.finish(st, pts, proj, req.WithVectors); err != nil {
+	if st.prot != nil {
+		k.present(pts, proj, req.WithVectors)
+	} else if err := k.finish(st, pts, proj, req.WithVectors); err != nil {
 		return nil, err
 	}
 	for i := range hits {
@@ -412,14 +421,21 @@ func (k *call) search(st *collState, policy *driver.Filter, req *SearchRequest, 
 	return hits, nil
 }
 
-// searchEncrypted fans a query out over the active key versions, rescoring
-// candidates exactly against the decrypted vectors, and merges the results.
+// searchEncrypted fans a query out over the active key versions, re-checks
+// the candidates against q.Filter (stored form), opens them once, rescores
+// them exactly against the decrypted vectors and merges the results, which
+// come back decrypted.
 func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, vs driver.VectorSpec) ([]driver.ScoredPoint, error) {
 	qs, err := st.prot.Queries(k.ctx, k.encScope(st), vs.Name, plain)
 	if err != nil {
 		return nil, err
 	}
 	want := q.Limit + q.Offset
+	if o, ok := st.prot.(encryption.Oversampler); ok {
+		// More candidates from the noisy ciphertext ranking recover recall
+		// once they are rescored exactly.
+		want = min(max(o.Candidates(want), want), driver.MaxLimit)
+	}
 	var all []driver.ScoredPoint
 	seen := map[driver.PointID]bool{}
 	for _, eq := range qs {
@@ -441,19 +457,22 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 			}
 		}
 	}
-	// Decrypt a copy to score exactly; the caller's copy is opened later.
-	scored := make([]driver.Point, len(all))
+	// Re-check in stored form, then decrypt once: the same points are scored
+	// exactly and returned.
+	all = k.recheckScored(q.Filter, all)
+	opened := make([]driver.Point, len(all))
 	for i := range all {
-		scored[i] = all[i].Point.Clone()
+		opened[i] = all[i].Point
 	}
-	if len(scored) > 0 {
-		if err := st.prot.Open(k.ctx, k.encScope(st), scored); err != nil {
+	if len(opened) > 0 {
+		if err := st.prot.Open(k.ctx, k.encScope(st), opened); err != nil {
 			return nil, err
 		}
 	}
 	kept := all[:0]
 	for i := range all {
-		s := score(vs.Distance, plain, scored[i].Vectors[vs.Name])
+		all[i].Point = opened[i]
+		s := score(vs.Distance, plain, opened[i].Vectors[vs.Name])
 		if q.ScoreThreshold != nil && worse(vs.Distance, s, *q.ScoreThreshold) {
 			continue
 		}
