@@ -71,4 +71,5 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("Client", func(t *testing.T) { testClient(t, newHarness) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newHarness) })
 	t.Run("Authorization", func(t *testing.T) { testAuthorization(t, newHarness) })
+	t.Run("Encryption", func(t *testing.T) { testEncryption(t, newHarness) })
 }
