@@ -239,7 +239,10 @@ func (h *handle) get(ctx context.Context, write bool) (*collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c, c.lock(write)
+	if err := c.lock(write); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Upsert implements driver.Collection.
