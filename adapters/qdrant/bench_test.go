@@ -16,6 +16,7 @@ import (
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
 )
 
 const (
@@ -37,9 +38,11 @@ func benchVector(r *rand.Rand) []float32 {
 // test server over gRPC, a top-10 search of 10,000 points of 768
 // dimensions (Cosine) made with the plain go-client (raw) and with the
 // guarded client over this driver (guarded: authorization with a tenant row
-// filter, and a synchronous, fail-closed audit logger writing JSON lines).
-// Both search within one tenant (a tenth of the points) and return the
-// payload; raw sends the tenant filter an application would send itself.
+// filter, and a synchronous, fail-closed audit logger writing JSON lines;
+// guarded-encrypted: the same over a copy of the collection that the
+// client encrypts). All search within one tenant (a tenth of the points)
+// and return the payload; raw sends the tenant filter an application would
+// send itself.
 func BenchmarkQdrantSearch(b *testing.B) {
 	srv := qdranttest.Start(b, nil)
 	ctx := context.Background()
@@ -111,14 +114,28 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		return err
 	}
 
-	// Warm both paths up and collect the upload's garbage, so that neither
+	// The same points in a collection the guarded client encrypts: SAP
+	// vectors with an exact AES-GCM copy, the title randomized (AES-GCM).
+	encClient, err := benchEncryptedClient(ctx, d, spec, pts, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pts = nil
+	encrypted := func(q []float32) error {
+		hits, err := encClient.Search(pctx, "bench_enc", vecguard.SearchRequest{Vector: q, Limit: benchTopK, WithPayload: true})
+		if err == nil && len(hits) != benchTopK {
+			err = fmt.Errorf("%d results", len(hits))
+		}
+		return err
+	}
+
+	// Warm every path up and collect the upload's garbage, so that no
 	// sub-benchmark pays for the setup.
 	for _, q := range queries {
-		if err := raw(q); err != nil {
-			b.Fatal(err)
-		}
-		if err := guarded(q); err != nil {
-			b.Fatal(err)
+		for _, search := range []func([]float32) error{raw, guarded, encrypted} {
+			if err := search(q); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	runtime.GC()
@@ -126,7 +143,7 @@ func BenchmarkQdrantSearch(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		search func([]float32) error
-	}{{"raw", raw}, {"guarded", guarded}} {
+	}{{"raw", raw}, {"guarded", guarded}, {"guarded-encrypted", encrypted}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
@@ -145,9 +162,59 @@ func BenchmarkQdrantSearch(b *testing.B) {
 			}
 		})
 	}
-	if v := client.Violations(); v != 0 {
+	if v := client.Violations() + encClient.Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)
 	}
+}
+
+// benchKeys hands out one fixed keyring.
+type benchKeys struct{ k *encryption.Keyring }
+
+func (b benchKeys) Keyring(context.Context, encryption.Scope) (*encryption.Keyring, error) {
+	return b.k, nil
+}
+
+// benchEncryptedClient creates collection bench_enc like spec, encrypted,
+// and writes pts into it, each tenant's points as that tenant.
+func benchEncryptedClient(ctx context.Context, d *Driver, spec *driver.CollectionSpec, pts []driver.Point, a audit.Auditor) (*vecguard.Client, error) {
+	root, err := encryption.HKDFRootKey([]byte("benchmark root key, 32 bytes ok!"))
+	if err != nil {
+		return nil, err
+	}
+	kr, err := encryption.NewKeyring(1, map[uint32]encryption.RootKey{1: root})
+	if err != nil {
+		return nil, err
+	}
+	enc, err := encryption.New(benchKeys{kr}, encryption.Config{Fields: map[string]encryption.FieldMode{"title": encryption.Randomized}})
+	if err != nil {
+		return nil, err
+	}
+	c := vecguard.New(d, &vecguard.Options{
+		Authorizer: authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a authz.Action, _ string) (authz.Decision, error) {
+			if a == authz.Admin {
+				return authz.Decision{Allow: true}, nil
+			}
+			return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
+		}),
+		Auditor:    a,
+		Encryption: map[string]encryption.Protector{"bench_enc": enc},
+	})
+	es := *spec.Clone()
+	es.Name = "bench_enc"
+	if err := c.CreateCollection(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "admin"}), es); err != nil {
+		return nil, err
+	}
+	byTenant := map[string][]driver.Point{}
+	for _, p := range pts {
+		t := p.Payload["tenant"].(string)
+		byTenant[t] = append(byTenant[t], p)
+	}
+	for t, tp := range byTenant {
+		if err := c.Upsert(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "loader", Tenant: t}), "bench_enc", tp); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // TestBenchmarkSetup runs the benchmark's two searches on a small data set

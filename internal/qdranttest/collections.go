@@ -39,6 +39,7 @@ func (s *collectionsService) Create(_ context.Context, req *qdrant.CreateCollect
 		vectors:  map[string]*qdrant.VectorParams{},
 		metadata: copyPayload(req.GetMetadata()),
 		indexes:  map[string]*qdrant.PayloadSchemaInfo{},
+		valueIdx: map[string]*valueIndex{},
 		points:   map[pid]*point{},
 	}
 	if req.SparseVectorsConfig != nil && len(req.SparseVectorsConfig.GetMap()) > 0 {

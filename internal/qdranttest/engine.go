@@ -27,6 +27,7 @@ type collection struct {
 	vectors  map[string]*qdrant.VectorParams // "" is the unnamed vector
 	metadata map[string]*qdrant.Value
 	indexes  map[string]*qdrant.PayloadSchemaInfo
+	valueIdx map[string]*valueIndex // keyword and integer indexes on top-level keys
 	points   map[pid]*point
 	sorted   []pid // the IDs in order; nil when stale
 }
@@ -267,6 +268,7 @@ func higherIsBetter(d qdrant.Distance) bool {
 type query struct {
 	using       string
 	vector      []float32 // preprocessed
+	raw         *qdrant.Filter
 	filter      pred
 	exclude     map[pid]struct{}
 	limit       int
@@ -304,27 +306,28 @@ func (c *collection) search(q *query) ([]*qdrant.ScoredPoint, error) {
 	}
 	k := q.offset + q.limit
 	top := make([]hit, 0, k+1)
-	// Filter first, then score: Qdrant too restricts a filtered search to
-	// the matching points (through its payload indexes) before it scores.
+	// Filter first, then score, and visit only the points a payload index
+	// allows: Qdrant too restricts a filtered search to the matching points
+	// before it scores.
 	s := new(subject) // reused: the predicate must not keep it
-	for id, p := range c.points {
+	visit := func(id pid, p *point) {
 		v, ok := p.vectors[q.using]
 		if !ok {
-			continue
+			return
 		}
 		if _, skip := q.exclude[id]; skip {
-			continue
+			return
 		}
 		*s = subject{id: id, hasID: true, payload: p.payload, vectors: p.vectors}
 		if !q.filter(s) {
-			continue
+			return
 		}
 		h := hit{id: id, score: score(dist, q.vector, v)}
 		if len(top) == k && !better(h, top[k-1]) {
-			continue
+			return
 		}
 		if q.threshold != nil && !passes(hib, h.score, *q.threshold) {
-			continue
+			return
 		}
 		i, _ := slices.BinarySearchFunc(top, h, func(a, b hit) int {
 			if better(a, b) {
@@ -335,6 +338,15 @@ func (c *collection) search(q *query) ([]*qdrant.ScoredPoint, error) {
 		top = slices.Insert(top, i, h)
 		if len(top) > k {
 			top = top[:k]
+		}
+	}
+	if ids, ok := c.candidates(q.raw); ok {
+		for id := range ids {
+			visit(id, c.points[id])
+		}
+	} else {
+		for id, p := range c.points {
+			visit(id, p)
 		}
 	}
 	if q.offset >= len(top) {
@@ -513,14 +525,17 @@ func (c *collection) retrieved(p *point, wp *qdrant.WithPayloadSelector, wv *qdr
 
 // put stores a point, invalidating the ID order when the ID is new.
 func (c *collection) put(p *point) {
-	if _, ok := c.points[p.id]; !ok {
+	old, ok := c.points[p.id]
+	if !ok {
 		c.sorted = nil
 	}
+	c.reindex(old, p)
 	c.points[p.id] = p
 }
 
 func (c *collection) remove(id pid) {
-	if _, ok := c.points[id]; ok {
+	if old, ok := c.points[id]; ok {
+		c.reindex(old, nil)
 		delete(c.points, id)
 		c.sorted = nil
 	}

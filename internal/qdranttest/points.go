@@ -403,6 +403,7 @@ func (s *pointsService) CreateFieldIndex(_ context.Context, req *qdrant.CreateFi
 			return err
 		}
 		c.indexes[req.GetFieldName()] = &qdrant.PayloadSchemaInfo{DataType: st, Params: req.GetFieldIndexParams()}
+		c.setIndex(req.GetFieldName(), st)
 		return nil
 	})
 	if err != nil {
@@ -454,6 +455,7 @@ func (s *pointsService) DeleteFieldIndex(_ context.Context, req *qdrant.DeleteFi
 	t := time.Now()
 	err := s.write(req.GetCollectionName(), func(c *collection) error {
 		delete(c.indexes, req.GetFieldName())
+		delete(c.valueIdx, req.GetFieldName())
 		return nil
 	})
 	if err != nil {
@@ -485,7 +487,7 @@ func (c *collection) newQuery(using string, raw []float32, f *qdrant.Filter, lim
 		return nil, err
 	}
 	q := &query{
-		using: using, vector: preprocess(params.GetDistance(), raw), filter: pred,
+		using: using, vector: preprocess(params.GetDistance(), raw), raw: f, filter: pred,
 		limit: int(limit), offset: int(offset), threshold: threshold, withPayload: wp, withVectors: wv,
 	}
 	if len(exclude) > 0 {

@@ -336,3 +336,65 @@ func TestPathParsing(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexedSearch checks that searches through a payload index find what
+// a full scan finds, also after the indexed values change.
+func TestIndexedSearch(t *testing.T) {
+	c := newClient(t, nil)
+	ctx := t.Context()
+	var pts []*qdrant.PointStruct
+	for i := uint64(1); i <= 40; i++ {
+		pts = append(pts, pt(i, float32(i), 1, map[string]any{"k": []string{"a", "b", "c"}[i%3], "n": int64(i % 4)}))
+	}
+	fixture(t, c, qdrant.Distance_Dot, pts...)
+	for _, ix := range []struct {
+		key string
+		typ qdrant.FieldType
+	}{{"k", qdrant.FieldType_FieldTypeKeyword}, {"n", qdrant.FieldType_FieldTypeInteger}} {
+		if _, err := c.CreateFieldIndex(ctx, &qdrant.CreateFieldIndexCollection{CollectionName: "c", FieldName: ix.key, FieldType: ix.typ.Enum()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, flt := range []*qdrant.Filter{
+			{Must: []*qdrant.Condition{qdrant.NewMatchKeyword("k", "a")}},
+			{Must: []*qdrant.Condition{qdrant.NewMatchKeywords("k", "a", "z"), qdrant.NewMatchInt("n", 1)}},
+			{Must: []*qdrant.Condition{qdrant.NewFilterAsCondition(&qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewMatchInts("n", 0, 2)}})}},
+		} {
+			res, err := c.Query(ctx, &qdrant.QueryPoints{CollectionName: "c", Query: qdrant.NewQueryDense([]float32{1, 0}), Using: qdrant.PtrOf("v"), Filter: flt, Limit: qdrant.PtrOf(uint64(100))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scan, err := c.Scroll(ctx, &qdrant.ScrollPoints{CollectionName: "c", Filter: flt, Limit: qdrant.PtrOf(uint32(100))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want []uint64
+			for _, p := range res {
+				got = append(got, p.GetId().GetNum())
+			}
+			for _, p := range scan {
+				want = append(want, p.GetId().GetNum())
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: indexed search %v, scan %v", when, got, want)
+			}
+		}
+	}
+	check("after upsert")
+	if _, err := c.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: "c", Points: []*qdrant.PointStruct{pt(3, 1, 1, map[string]any{"k": "b"}), pt(41, 1, 1, map[string]any{"k": []any{"a", "c"}, "n": int64(1)})}}); err != nil {
+		t.Fatal(err)
+	}
+	check("after overwrite")
+	if _, err := c.SetPayload(ctx, &qdrant.SetPayloadPoints{CollectionName: "c", Payload: qdrant.NewValueMap(map[string]any{"k": "a", "n": nil}),
+		PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(1), qdrant.NewIDNum(2))}); err != nil {
+		t.Fatal(err)
+	}
+	check("after set payload")
+	if _, err := c.Delete(ctx, &qdrant.DeletePoints{CollectionName: "c", Points: qdrant.NewPointsSelectorFilter(&qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewMatchInt("n", 2)}})}); err != nil {
+		t.Fatal(err)
+	}
+	check("after delete")
+}
