@@ -260,3 +260,65 @@ func TestClientSeesPolicyChanges(t *testing.T) {
 		t.Fatalf("after RemoveRole: %d, %v", n, err)
 	}
 }
+
+// Cached decisions share their filters with every caller of the same
+// shape, so nothing on the way from the authorizer to the driver may change
+// a filter: run every operation and compare the cached filters after.
+func TestClientDoesNotChangeDecisionFilters(t *testing.T) {
+	c, a := newGuardedClient(t)
+	ctx := as(aliceEditor)
+	acts := []authz.Action{authz.Read, authz.Write, authz.Delete, authz.ReadVectors}
+	before := map[authz.Action]string{}
+	for _, act := range acts {
+		d, err := a.Authorize(context.Background(), &aliceEditor, act, "docs")
+		if err != nil || !d.Allow {
+			t.Fatalf("%s: %+v %v", act, d, err)
+		}
+		before[act] = d.Filter.String()
+	}
+	flt := vecguard.Or(vecguard.Eq("owner", vecguard.String("alice")), vecguard.Not(vecguard.Gt("clearance", vecguard.Int(5))))
+	steps := []func() error{
+		func() error {
+			_, err := c.Search(ctx, "docs", vecguard.SearchRequest{Vector: []float32{1, 1}, Filter: flt, WithVectors: true, WithPayload: true})
+			return err
+		},
+		func() error {
+			_, err := c.Scroll(ctx, "docs", vecguard.ScrollRequest{Filter: flt, WithVectors: true, PayloadFields: []string{"owner"}})
+			return err
+		},
+		func() error {
+			_, err := c.Get(ctx, "docs", []vecguard.PointID{vecguard.NumID(1), vecguard.NumID(3)}, vecguard.ReadOptions{WithVectors: true})
+			return err
+		},
+		func() error { _, err := c.Count(ctx, "docs", flt); return err },
+		func() error {
+			_, err := c.Recommend(ctx, "docs", vecguard.RecommendRequest{Positive: []vecguard.PointID{vecguard.NumID(1)}, Filter: flt})
+			return err
+		},
+		func() error {
+			return c.Upsert(ctx, "docs", []vecguard.Point{point(7, "eng", 1, "alice")})
+		},
+		func() error {
+			return c.UpdatePayload(ctx, "docs", vecguard.PayloadUpdate{Filter: flt, Set: map[string]any{"owner": "alice"}})
+		},
+		func() error {
+			return c.UpdatePayload(ctx, "docs", vecguard.PayloadUpdate{IDs: []vecguard.PointID{vecguard.NumID(7)}, Set: map[string]any{"clearance": 0}})
+		},
+		func() error { // touches a policy field: the read-change-check path
+			return c.UpdatePayload(ctx, "docs", vecguard.PayloadUpdate{IDs: []vecguard.PointID{vecguard.NumID(7)}, Set: map[string]any{"department": "eng"}})
+		},
+		func() error { return c.DeleteByFilter(ctx, "docs", flt) },
+		func() error { return c.Delete(ctx, "docs", []vecguard.PointID{vecguard.NumID(4)}) },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	for _, act := range acts {
+		d, _ := a.Authorize(context.Background(), &aliceEditor, act, "docs")
+		if got := d.Filter.String(); got != before[act] {
+			t.Errorf("%s: cached filter changed from %s to %s", act, before[act], got)
+		}
+	}
+}
