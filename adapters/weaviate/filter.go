@@ -6,6 +6,7 @@ import (
 
 	"github.com/vecguard/vecguard/vecguard/driver"
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // Filter translation. The neutral AST is compiled to Weaviate's gRPC filter
@@ -84,7 +85,7 @@ func (fs fieldSet) node(f *driver.Filter, depth int) (*pb.Filters, error) {
 			case matchAll:
 				continue
 			}
-			kids = append(kids, k)
+			kids = appendNew(kids, k)
 		}
 		return combine(pb.Filters_OPERATOR_AND, kids, matchAll), nil
 	case driver.OpOr:
@@ -100,7 +101,7 @@ func (fs fieldSet) node(f *driver.Filter, depth int) (*pb.Filters, error) {
 			case matchNone:
 				continue
 			}
-			kids = append(kids, k)
+			kids = appendNew(kids, k)
 		}
 		return combine(pb.Filters_OPERATOR_OR, kids, matchNone), nil
 	case driver.OpNot:
@@ -154,6 +155,21 @@ func (fs fieldSet) node(f *driver.Filter, depth int) (*pb.Filters, error) {
 		return isNull(fi.prop, true), nil
 	}
 	return nil, driver.Errorf(driver.InvalidArgument, "filter: unknown operator %d", f.Op)
+}
+
+// appendNew appends k unless an equal condition is there already: the
+// guarded client often And-s tenant isolation with a policy filter on the
+// same tenant, and Weaviate would resolve both. Only short lists are
+// searched.
+func appendNew(kids []*pb.Filters, k *pb.Filters) []*pb.Filters {
+	if len(kids) <= 16 {
+		for _, x := range kids {
+			if proto.Equal(x, k) {
+				return kids
+			}
+		}
+	}
+	return append(kids, k)
 }
 
 func combine(op pb.Filters_Operator, kids []*pb.Filters, empty *pb.Filters) *pb.Filters {
