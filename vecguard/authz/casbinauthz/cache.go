@@ -111,9 +111,11 @@ func (c *decisionCache) len() int {
 
 // appendKey appends the cache key of a request: the subject, tenant,
 // action and collection, the sorted distinct roles and the sorted
-// attributes with their kinds and values. Every string is length-prefixed,
-// so no two different requests share a key.
-func appendKey(b []byte, p *authz.Principal, a authz.Action, coll string) []byte {
+// attributes that some rule refers to (refs), with their kinds and values.
+// Other attributes cannot change a decision and stay out of the key, so
+// per-request attributes do not fragment the cache. Every string is
+// length-prefixed, so no two different requests share a key.
+func appendKey(b []byte, p *authz.Principal, a authz.Action, coll string, refs map[string]bool) []byte {
 	b = appendStr(b, p.Subject)
 	b = appendStr(b, p.Tenant)
 	b = appendStr(b, string(a))
@@ -132,7 +134,9 @@ func appendKey(b []byte, p *authz.Principal, a authz.Action, coll string) []byte
 	var arr [16]string
 	names := arr[:0]
 	for k := range p.Attributes {
-		names = append(names, k)
+		if refs[k] {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
 	b = binary.AppendUvarint(b, uint64(len(names)))

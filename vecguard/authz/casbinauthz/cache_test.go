@@ -65,10 +65,11 @@ func TestCacheKeyIsInjective(t *testing.T) {
 		{Subject: "a", Tenant: "b", Attributes: map[string]any{"x": "1", "y": "2"}},
 		{Subject: "a", Tenant: "b", Attributes: map[string]any{"xy": "12"}},
 	}
+	refs := map[string]bool{"x": true, "y": true, "xy": true}
 	seen := map[string]int{}
 	for i := range ps {
 		for _, coll := range []string{"c", "cc"} {
-			k := string(appendKey(nil, &ps[i], authz.Read, coll))
+			k := string(appendKey(nil, &ps[i], authz.Read, coll, refs))
 			if j, dup := seen[k]; dup {
 				t.Fatalf("principals %d and %d share a key", i, j)
 			}
@@ -79,10 +80,43 @@ func TestCacheKeyIsInjective(t *testing.T) {
 	same := [][2]authz.Principal{
 		{{Subject: "a", Roles: []string{"r", "s"}}, {Subject: "a", Roles: []string{"s", "r", "s"}}},
 		{{Subject: "a", Attributes: map[string]any{"x": 1}}, {Subject: "a", Attributes: map[string]any{"x": int64(1)}}},
+		{{Subject: "a", Attributes: map[string]any{"x": 1, "request": "r1"}}, {Subject: "a", Attributes: map[string]any{"x": 1, "request": "r2"}}},
 	}
 	for _, pair := range same {
-		if string(appendKey(nil, &pair[0], authz.Read, "c")) != string(appendKey(nil, &pair[1], authz.Read, "c")) {
+		if string(appendKey(nil, &pair[0], authz.Read, "c", refs)) != string(appendKey(nil, &pair[1], authz.Read, "c", refs)) {
 			t.Errorf("%+v and %+v have different keys", pair[0], pair[1])
+		}
+	}
+}
+
+// Attributes no rule refers to do not fragment the cache; once a rule
+// refers to one, it separates decisions.
+func TestCacheKeyHoldsReferencedAttributesOnly(t *testing.T) {
+	ctx := context.Background()
+	a, err := New(Text("p, viewer, acme, docs, read, allow, dept == $sub.dept\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		p := authz.Principal{Subject: "bob", Tenant: "acme", Roles: []string{"viewer"}, Attributes: map[string]any{"dept": "eng", "request": i}}
+		if _, err := a.Authorize(ctx, &p, authz.Read, "docs"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.cache.Load().c.len(); n != 1 {
+		t.Fatalf("%d cached decisions, want 1", n)
+	}
+	if err := a.AddRules(ctx, Rule{Subject: "viewer", Tenant: "acme", Collection: "docs", Action: authz.Read, Deny: true, Condition: "request_no == $sub.request"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		p := authz.Principal{Subject: "bob", Tenant: "acme", Roles: []string{"viewer"}, Attributes: map[string]any{"dept": "eng", "request": i}}
+		d, err := a.Authorize(ctx, &p, authz.Read, "docs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("(dept == \"eng\" and not request_no == %d)", i); d.Filter.String() != want {
+			t.Fatalf("filter %s, want %s", d.Filter, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,10 +109,12 @@ type Authorizer struct {
 	closed  atomic.Bool
 }
 
-// genCache is the decision cache of one policy generation.
+// genCache is the decision cache of one policy generation, with the
+// attribute names the rules of that generation refer to.
 type genCache struct {
-	gen uint64
-	c   *decisionCache
+	gen  uint64
+	c    *decisionCache
+	refs map[string]bool
 }
 
 var _ authz.Authorizer = (*Authorizer)(nil)
@@ -147,7 +150,7 @@ func New(src Source, opts *Options) (*Authorizer, error) {
 		return nil, err
 	}
 	a.gen.Store(1)
-	a.cache.Store(&genCache{gen: 1, c: newDecisionCache(a.opts.CacheSize)})
+	a.cache.Store(&genCache{gen: 1, c: newDecisionCache(a.opts.CacheSize), refs: maps.Clone(a.ix.refs)})
 	if w := a.opts.Watcher; w != nil {
 		if err := e.SetWatcher(w); err != nil {
 			return nil, driver.Wrap(driver.Unavailable, err, "casbinauthz: watcher")
@@ -189,20 +192,20 @@ func (a *Authorizer) Authorize(ctx context.Context, p *authz.Principal, act auth
 		return authz.Decision{Rule: "default deny", Reason: "invalid tenant"}, nil
 	}
 	var buf [256]byte
-	key := appendKey(buf[:0], p, act, coll)
 	if gc := a.cache.Load(); gc.gen == a.gen.Load() {
-		if d, ok := gc.c.get(key); ok {
+		if d, ok := gc.c.get(appendKey(buf[:0], p, act, coll, gc.refs)); ok {
 			return share(d), nil
 		}
 	}
-	return a.compile(p, act, coll, key)
+	return a.compile(p, act, coll, buf[:0])
 }
 
 // compile is the cold path of Authorize.
-func (a *Authorizer) compile(p *authz.Principal, act authz.Action, coll string, key []byte) (authz.Decision, error) {
+func (a *Authorizer) compile(p *authz.Principal, act authz.Action, coll string, buf []byte) (authz.Decision, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	gc := a.currentLocked()
+	key := appendKey(buf, p, act, coll, gc.refs)
 	if d, ok := gc.c.get(key); ok {
 		return share(d), nil
 	}
@@ -240,7 +243,7 @@ func (a *Authorizer) currentLocked() *genCache {
 			}
 		}
 	}
-	gc = &genCache{gen: g, c: newDecisionCache(a.opts.CacheSize)}
+	gc = &genCache{gen: g, c: newDecisionCache(a.opts.CacheSize), refs: maps.Clone(a.ix.refs)}
 	a.cache.Store(gc)
 	return gc
 }

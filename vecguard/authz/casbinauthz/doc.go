@@ -130,6 +130,12 @@
 //
 // # Changes and caching
 //
+// A decision is compiled once per subject, tenant, set of roles, values of
+// the attributes the rules refer to (other attributes do not split the
+// cache), collection and action, and kept in a bounded cache
+// (Options.CacheSize); the Filter of a cached decision is shared by the
+// requests of that shape and, like every Filter, must not be modified.
+//
 // Every change made through AddRules, RemoveRules, AddRole, RemoveRole and
 // Reload, and every change another instance reports through the Watcher,
 // bumps the policy generation; cached decisions belong to one generation,

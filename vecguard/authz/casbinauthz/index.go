@@ -19,6 +19,7 @@ type ruleIndex struct {
 	entries  map[string]*entry // by policy line fields
 	next     int               // the position of the next rule added
 	problems []error           // the invalid rules, compiled fail-closed
+	refs     map[string]bool   // the attributes the rules refer to ($sub.<name>)
 }
 
 type bucketKey struct{ subject, tenant string }
@@ -39,7 +40,7 @@ func ruleKey(fields []string) string { return strings.Join(fields, "\x00") }
 
 // newRuleIndex compiles the p lines of a policy.
 func newRuleIndex(lines [][]string) *ruleIndex {
-	x := &ruleIndex{buckets: make(map[bucketKey]*bucket), entries: make(map[string]*entry, len(lines))}
+	x := &ruleIndex{buckets: make(map[bucketKey]*bucket), entries: make(map[string]*entry, len(lines)), refs: map[string]bool{}}
 	for _, fields := range lines {
 		x.add(fields)
 	}
@@ -56,6 +57,11 @@ func (x *ruleIndex) add(fields []string) {
 	e := &entry{rule: compileRule(fields), seq: x.next}
 	x.next++
 	x.entries[key] = e
+	for _, r := range e.refs {
+		if r != "id" && r != "tenant" { // the subject and tenant are in every key
+			x.refs[r] = true
+		}
+	}
 	if e.err != nil {
 		x.problems = append(x.problems, e.err)
 		if !e.deny {
