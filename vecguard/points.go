@@ -359,7 +359,7 @@ func (k *call) search(st *collState, policy *driver.Filter, req *SearchRequest, 
 		limit = 10
 	}
 	k.rec.TopK = limit
-	if limit < 0 || req.Offset < 0 || limit+req.Offset > driver.MaxLimit {
+	if limit < 0 || req.Offset < 0 || limit > driver.MaxLimit || req.Offset > driver.MaxLimit-limit {
 		return nil, driver.Errorf(driver.InvalidArgument, "limit and offset must be positive and add up to at most %d", driver.MaxLimit)
 	}
 	vs, ok := st.user.Vector(req.VectorName)
