@@ -447,7 +447,8 @@ func (c *Client) ListCollections(ctx context.Context) (names []string, err error
 }
 
 // DropCollection deletes a collection and all its points. It needs the
-// admin action on it.
+// admin action on it. A tenant-isolated collection holds the rows of every
+// tenant: only a principal without a tenant (an operator) may drop it.
 func (c *Client) DropCollection(ctx context.Context, name string) (err error) {
 	k, err := c.begin(ctx, "drop_collection", audit.ClassAdmin, name)
 	defer func() { err = k.end(err) }()
@@ -458,6 +459,19 @@ func (c *Client) DropCollection(ctx context.Context, name string) (err error) {
 		return err
 	}
 	c.forget(name)
+	if k.p.Tenant != "" {
+		// Ask the database, not the cache: the collection may have been
+		// re-created with a tenant field by another client.
+		spec, err := c.drv.DescribeCollection(ctx, name)
+		if err != nil {
+			return err
+		}
+		if spec.TenantField != "" {
+			k.rec.Allowed = false
+			k.rec.Reason = "tenant-isolated collection and the principal has a tenant"
+			return driver.Errorf(driver.PermissionDenied, "the collection holds the rows of every tenant: only a principal without a tenant may drop it")
+		}
+	}
 	return c.drv.DropCollection(ctx, name)
 }
 

@@ -65,3 +65,48 @@ func TestSearchSizeLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestDropSharedCollection checks that a principal of one tenant, even one
+// the authorizer lets administer the collection, cannot drop a collection
+// that holds other tenants' rows: only a principal without a tenant (an
+// operator) may.
+func TestDropSharedCollection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tenant bool   // the collection is tenant-isolated
+		who    string // the dropping principal's tenant
+		want   error
+	}{
+		{"SharedByTenant", true, "t1", vecguard.ErrPermissionDenied},
+		{"SharedByOtherTenant", true, "t2", vecguard.ErrPermissionDenied},
+		{"SharedByOperator", true, "", nil},
+		{"UnsharedByTenant", false, "t1", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := memory.New()
+			c := setup(t, store, nil, tc.tenant, 3)
+			if tc.tenant {
+				if err := c.Upsert(as("alice", "t2"), "docs", points(3, 101)); err != nil {
+					t.Fatalf("Upsert: %v", err)
+				}
+			}
+			err := c.DropCollection(as("admin", tc.who), "docs")
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("DropCollection: %v, want %v", err, tc.want)
+			}
+			_, derr := store.DescribeCollection(context.Background(), "docs")
+			if dropped := derr == nil; dropped != (tc.want != nil) {
+				t.Errorf("after DropCollection (%v): collection exists = %v", err, dropped)
+			}
+		})
+	}
+	t.Run("Missing", func(t *testing.T) {
+		c := setup(t, memory.New(), nil, true, 0)
+		if err := c.DropCollection(as("admin", "t1"), "nosuch"); !errors.Is(err, vecguard.ErrNotFound) {
+			t.Errorf("DropCollection of a missing collection: %v, want ErrNotFound", err)
+		}
+		if err := c.DropCollection(as("reader", "t1"), "nosuch"); !errors.Is(err, vecguard.ErrPermissionDenied) {
+			t.Errorf("DropCollection of a missing collection without admin: %v, want ErrPermissionDenied", err)
+		}
+	})
+}
