@@ -89,7 +89,8 @@
 //
 // # Errors
 //
-// Operations on a missing or dropped collection fail with NotFound, a
+// Operations on a missing or dropped collection fail with NotFound (also
+// through a handle made for another spec than the collection's), a
 // second CreateCollection with AlreadyExists, malformed input (which the
 // vecguard client normally rejects first) with InvalidArgument, operations
 // after Close with FailedPrecondition, and a failed log write with

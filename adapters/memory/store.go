@@ -179,9 +179,12 @@ func (s *Store) DropCollection(ctx context.Context, name string) error {
 
 // Collection implements driver.Driver. The handle finds the collection by
 // name on every call, so it sees a collection created later and reports
-// NotFound after a drop.
+// NotFound after a drop. It serves only a collection of the spec it was made
+// for: once the name holds a collection created with another spec (dropped
+// and created again, say with another tenant field), it reports NotFound,
+// so that a caller holding the old spec describes the collection again.
 func (s *Store) Collection(spec *driver.CollectionSpec) driver.Collection {
-	return &handle{s: s, name: spec.Name}
+	return &handle{s: s, name: spec.Name, spec: spec.Clone()}
 }
 
 // logRecord appends a record to the log of a persistent store. Callers hold
@@ -212,8 +215,10 @@ func (s *Store) afterWrite() {
 
 // handle is the driver.Collection of a Store.
 type handle struct {
-	s    *Store
-	name string
+	s     *Store
+	name  string
+	spec  *driver.CollectionSpec     // the spec the handle was made for
+	bound atomic.Pointer[collection] // the last collection found to have spec
 }
 
 // lookup returns the collection the handle names, unlocked.
@@ -230,7 +235,20 @@ func (h *handle) lookup(ctx context.Context) (*collection, error) {
 	if c == nil {
 		return nil, notFound()
 	}
+	if h.bound.Load() != c {
+		if !sameSpec(c.spec, h.spec) {
+			return nil, notFound() // the handle's collection was dropped
+		}
+		h.bound.Store(c)
+	}
 	return c, nil
+}
+
+// sameSpec reports whether a and b describe the same vectors, fields and
+// tenant field.
+func sameSpec(a, b *driver.CollectionSpec) bool {
+	return a.Name == b.Name && a.TenantField == b.TenantField &&
+		slices.Equal(a.Vectors, b.Vectors) && slices.Equal(a.Fields, b.Fields)
 }
 
 // get returns the live collection, read-locked or write-locked.
