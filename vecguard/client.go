@@ -64,7 +64,16 @@ type collState struct {
 	stored *driver.CollectionSpec // what the database holds
 	coll   driver.Collection
 	prot   encryption.Protector
+	loaded time.Time // when the spec was described
 }
+
+// specTTL is how long a cached collection spec is trusted. Another client
+// may drop a collection and create it again with another spec (another
+// tenant field, say): the client describes a collection again once its
+// cached spec is older than specTTL, and at once after an operation on it
+// failed with NotFound (the memory store's handles report NotFound for a
+// collection created again with another spec).
+const specTTL = 5 * time.Second
 
 // New returns a Client over the driver d. opts may be nil.
 func New(d driver.Driver, opts *Options) *Client {
@@ -263,6 +272,9 @@ func (k *call) end(err error) error {
 	if err != nil {
 		k.rec.Code = driver.CodeOf(err)
 		k.rec.Err = err.Error()
+		if k.rec.Code == driver.NotFound && k.rec.Collection != "" {
+			c.forget(k.rec.Collection) // the cached spec may be stale
+		}
 		if k.rec.Allowed && (k.rec.Code == driver.PermissionDenied || k.rec.Code == driver.Unauthenticated) {
 			// The authorizer allowed the action but the guard refused it
 			// (another tenant's row, a row outside the write condition):
@@ -315,10 +327,11 @@ func (c *Client) wrap(op, coll string, err error) error {
 // state returns the cached description of a collection, loading it from the
 // driver on first use.
 func (c *Client) state(ctx context.Context, name string) (*collState, error) {
+	now := c.opts.Now()
 	c.mu.RLock()
 	st := c.colls[name]
 	c.mu.RUnlock()
-	if st != nil {
+	if st != nil && now.Sub(st.loaded) < specTTL {
 		return st, nil
 	}
 	stored, err := c.drv.DescribeCollection(ctx, name)
@@ -326,6 +339,7 @@ func (c *Client) state(ctx context.Context, name string) (*collState, error) {
 		return nil, err
 	}
 	st = c.newState(stored)
+	st.loaded = now
 	c.mu.Lock()
 	c.colls[name] = st
 	c.mu.Unlock()

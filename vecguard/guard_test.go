@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vecguard/vecguard/adapters/memory"
 	"github.com/vecguard/vecguard/vecguard"
@@ -109,4 +110,172 @@ func TestDropSharedCollection(t *testing.T) {
 			t.Errorf("DropCollection of a missing collection without admin: %v, want ErrPermissionDenied", err)
 		}
 	})
+}
+
+// unbound is a driver whose collection handles serve whatever collection
+// holds their name, whatever spec they were made for, as the handles of a
+// remote database do.
+type unbound struct{ driver.Driver }
+
+func (d unbound) Collection(s *driver.CollectionSpec) driver.Collection {
+	return unboundColl{d.Driver, s.Name}
+}
+
+type unboundColl struct {
+	d    driver.Driver
+	name string
+}
+
+func (c unboundColl) live(ctx context.Context) (driver.Collection, error) {
+	s, err := c.d.DescribeCollection(ctx, c.name)
+	if err != nil {
+		return nil, err
+	}
+	return c.d.Collection(s), nil
+}
+
+func (c unboundColl) Upsert(ctx context.Context, pts []driver.Point) error {
+	l, err := c.live(ctx)
+	if err != nil {
+		return err
+	}
+	return l.Upsert(ctx, pts)
+}
+
+func (c unboundColl) Search(ctx context.Context, q *driver.Query) ([]driver.ScoredPoint, error) {
+	l, err := c.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Search(ctx, q)
+}
+
+func (c unboundColl) Read(ctx context.Context, r *driver.ReadRequest) (*driver.Page, error) {
+	l, err := c.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Read(ctx, r)
+}
+
+func (c unboundColl) Count(ctx context.Context, f *driver.Filter) (int64, error) {
+	l, err := c.live(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return l.Count(ctx, f)
+}
+
+func (c unboundColl) Delete(ctx context.Context, sel *driver.Selector) error {
+	l, err := c.live(ctx)
+	if err != nil {
+		return err
+	}
+	return l.Delete(ctx, sel)
+}
+
+// TestRecreatedCollection checks that a client whose cached spec of a
+// collection went stale (another client dropped it and created it again as
+// a tenant-isolated collection) does not serve one tenant another's rows.
+// Over the memory store the stale handle fails once with NotFound and the
+// next call uses the new spec; over a database that cannot tell, the
+// client describes the collection again once its cached spec is older than
+// the spec TTL.
+func TestRecreatedCollection(t *testing.T) {
+	ops := []struct {
+		name string
+		// tenants returns the tenants of the rows the call saw; n is how
+		// many rows it saw (Count returns only that).
+		call func(c *vecguard.Client, ctx context.Context) (tenants []any, n int, err error)
+	}{
+		{"Count", func(c *vecguard.Client, ctx context.Context) ([]any, int, error) {
+			n, err := c.Count(ctx, "docs", nil)
+			return nil, int(n), err
+		}},
+		{"Scroll", func(c *vecguard.Client, ctx context.Context) ([]any, int, error) {
+			pg, err := c.Scroll(ctx, "docs", vecguard.ScrollRequest{WithPayload: true})
+			var ts []any
+			for _, p := range pg.Points {
+				ts = append(ts, p.Payload["tenant"])
+			}
+			return ts, len(ts), err
+		}},
+		{"Search", func(c *vecguard.Client, ctx context.Context) ([]any, int, error) {
+			hits, err := c.Search(ctx, "docs", vecguard.SearchRequest{Vector: []float32{0, 1}, WithPayload: true})
+			var ts []any
+			for _, h := range hits {
+				ts = append(ts, h.Payload["tenant"])
+			}
+			return ts, len(ts), err
+		}},
+		{"Get", func(c *vecguard.Client, ctx context.Context) ([]any, int, error) {
+			pts, err := c.Get(ctx, "docs", []vecguard.PointID{vecguard.NumID(1), vecguard.NumID(2), vecguard.NumID(101), vecguard.NumID(102)}, vecguard.ReadOptions{WithPayload: true})
+			var ts []any
+			for _, p := range pts {
+				ts = append(ts, p.Payload["tenant"])
+			}
+			return ts, len(ts), err
+		}},
+	}
+	for _, drv := range []struct {
+		name     string
+		wrap     func(driver.Driver) driver.Driver
+		attempts int // calls until the stale client must see the new spec
+		advance  time.Duration
+	}{
+		{"Memory", func(d driver.Driver) driver.Driver { return d }, 2, 0},
+		{"RemoteAfterTTL", func(d driver.Driver) driver.Driver { return unbound{d} }, 1, time.Hour},
+	} {
+		for _, op := range ops {
+			t.Run(drv.name+"/"+op.name, func(t *testing.T) {
+				store := drv.wrap(memory.New())
+				var now atomic.Int64
+				now.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+				clock := func() time.Time { return time.Unix(0, now.Load()) }
+				stale := setup(t, store, &vecguard.Options{Now: clock}, false, 0)
+				ctx := as("alice", "t1")
+				if _, _, err := op.call(stale, ctx); err != nil {
+					t.Fatalf("%s before the change: %v", op.name, err)
+				}
+				other := vecguard.New(store, &vecguard.Options{Authorizer: allow})
+				ops := as("admin", "")
+				if err := other.DropCollection(ops, "docs"); err != nil {
+					t.Fatalf("DropCollection: %v", err)
+				}
+				if err := other.CreateCollection(ops, spec("docs", true)); err != nil {
+					t.Fatalf("CreateCollection: %v", err)
+				}
+				for tenant, first := range map[string]uint64{"t1": 1, "t2": 101} {
+					if err := other.Upsert(as("alice", tenant), "docs", points(2, first)); err != nil {
+						t.Fatalf("Upsert: %v", err)
+					}
+				}
+				now.Add(int64(drv.advance))
+				var err error
+				for range drv.attempts {
+					var tenants []any
+					var n int
+					tenants, n, err = op.call(stale, ctx)
+					if err != nil {
+						if !errors.Is(err, vecguard.ErrNotFound) {
+							t.Fatalf("%s after the change: %v", op.name, err)
+						}
+						continue
+					}
+					if n != 2 {
+						t.Errorf("%s as t1 saw %d rows, want t1's 2", op.name, n)
+					}
+					for _, tn := range tenants {
+						if tn != "t1" {
+							t.Errorf("%s as t1 saw a row of tenant %v", op.name, tn)
+						}
+					}
+					break
+				}
+				if err != nil {
+					t.Errorf("%s still fails after %d calls: %v", op.name, drv.attempts, err)
+				}
+			})
+		}
+	}
 }
