@@ -23,7 +23,9 @@ type Options struct {
 	// Authorizer decides every operation. nil denies everything.
 	Authorizer authz.Authorizer
 	// Auditor receives one record per operation; when it fails, the
-	// operation is refused. nil records nothing.
+	// operation is refused. nil records nothing. The record of a write,
+	// delete or admin operation is delivered with a context that the
+	// caller's cancellation does not end: its change may have been made.
 	Auditor audit.Auditor
 	// RecordResultIDs puts the IDs of returned points in audit records.
 	RecordResultIDs bool
@@ -290,7 +292,13 @@ func (k *call) end(err error) error {
 		}
 	}
 	if c.opts.Auditor != nil {
-		if aerr := c.opts.Auditor.Audit(k.ctx, &k.rec); aerr != nil {
+		actx := k.ctx
+		if k.rec.Class != audit.ClassRead {
+			// A change may have been made: it is recorded even if the
+			// caller gave up meanwhile.
+			actx = context.WithoutCancel(k.ctx)
+		}
+		if aerr := c.opts.Auditor.Audit(actx, &k.rec); aerr != nil {
 			e := auditError(aerr)
 			e.Op, e.Collection = k.rec.Operation, k.rec.Collection
 			k.denial = "audit"

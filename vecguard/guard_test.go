@@ -10,6 +10,7 @@ import (
 
 	"github.com/vecguard/vecguard/adapters/memory"
 	"github.com/vecguard/vecguard/vecguard"
+	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/driver"
 )
 
@@ -277,5 +278,93 @@ func TestRecreatedCollection(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// canceler cancels the caller's context right after the database made a
+// change, as a caller that gives up at that moment does.
+type canceler struct {
+	driver.Driver
+	cancel *context.CancelFunc
+}
+
+func (d canceler) DropCollection(ctx context.Context, name string) error {
+	err := d.Driver.DropCollection(ctx, name)
+	(*d.cancel)()
+	return err
+}
+
+func (d canceler) Collection(s *driver.CollectionSpec) driver.Collection {
+	return cancelerColl{d.Driver.Collection(s), d.cancel}
+}
+
+type cancelerColl struct {
+	driver.Collection
+	cancel *context.CancelFunc
+}
+
+func (c cancelerColl) Upsert(ctx context.Context, pts []driver.Point) error {
+	err := c.Collection.Upsert(ctx, pts)
+	(*c.cancel)()
+	return err
+}
+
+func (c cancelerColl) Delete(ctx context.Context, sel *driver.Selector) error {
+	err := c.Collection.Delete(ctx, sel)
+	(*c.cancel)()
+	return err
+}
+
+// ctxAuditor records like recorder but fails once the context is done, as
+// an audit logger waiting for room in its queue does.
+type ctxAuditor struct{ recorder }
+
+func (a *ctxAuditor) Audit(ctx context.Context, r *audit.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return a.recorder.Audit(ctx, r)
+}
+
+// TestChangeAuditedAfterCancel checks that a change the database made is
+// recorded even when the caller's context is canceled as it completes: a
+// caller must not be able to keep its writes out of the audit log.
+func TestChangeAuditedAfterCancel(t *testing.T) {
+	for _, tc := range []struct {
+		op   string
+		call func(c *vecguard.Client, ctx context.Context) error
+	}{
+		{"upsert", func(c *vecguard.Client, ctx context.Context) error {
+			return c.Upsert(ctx, "docs", points(1, 50))
+		}},
+		{"delete", func(c *vecguard.Client, ctx context.Context) error {
+			return c.Delete(ctx, "docs", []vecguard.PointID{vecguard.NumID(1)})
+		}},
+		{"update_payload", func(c *vecguard.Client, ctx context.Context) error {
+			return c.UpdatePayload(ctx, "docs", vecguard.PayloadUpdate{IDs: []vecguard.PointID{vecguard.NumID(1)}, Set: map[string]any{"color": "green"}})
+		}},
+		{"drop_collection", func(c *vecguard.Client, ctx context.Context) error {
+			return c.DropCollection(ctx, "docs")
+		}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			noop := context.CancelFunc(func() {})
+			cancel := &noop
+			rec := &ctxAuditor{}
+			// noUpdater: the payload update reads and upserts.
+			c := setup(t, canceler{noUpdater{memory.New()}, cancel}, &vecguard.Options{Auditor: rec}, false, 3)
+			ctx, stop := context.WithCancel(as("admin", ""))
+			defer stop()
+			*cancel = stop
+			before := len(rec.recs)
+			err := tc.call(c, ctx)
+			if len(rec.recs) != before+1 || rec.last().Operation != tc.op {
+				t.Fatalf("%s (error %v) is not in the audit log", tc.op, err)
+			}
+			r := rec.last()
+			if err != nil || !r.Allowed || r.Code != driver.Unknown {
+				t.Errorf("%s: error %v; record allowed=%v code %s", tc.op, err, r.Allowed, r.Code)
+			}
+		})
 	}
 }
