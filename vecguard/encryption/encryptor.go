@@ -393,7 +393,7 @@ func (e *Encryptor) seal(vk *versionKeys, p *driver.Point) (driver.Point, error)
 			if sec.vectors == nil {
 				sec.vectors = map[string][]float32{}
 			}
-			sec.vectors[name] = slices.Clone(v)
+			sec.vectors[name] = v // read only, until marshal below
 		}
 	}
 	detVals := make([]any, len(e.det))

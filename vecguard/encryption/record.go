@@ -131,7 +131,11 @@ type secrets struct {
 }
 
 func (s *secrets) marshal() []byte {
-	var b []byte
+	size := 64
+	for n, v := range s.vectors {
+		size += 20 + len(n) + 4*len(v)
+	}
+	b := make([]byte, 0, size)
 	b = append(b, secretsFormat)
 	names := sortedKeys(s.vectors)
 	b = binary.AppendUvarint(b, uint64(len(names)))
@@ -139,8 +143,10 @@ func (s *secrets) marshal() []byte {
 		v := s.vectors[n]
 		b = appendString(b, n)
 		b = binary.AppendUvarint(b, uint64(len(v)))
-		for _, x := range v {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+		at := len(b)
+		b = b[:at+4*len(v)]
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[at+4*i:], math.Float32bits(x))
 		}
 	}
 	names = sortedKeys(s.fields)
