@@ -497,6 +497,12 @@ func (c *Client) DropCollection(ctx context.Context, name string) (err error) {
 	return c.drv.DropCollection(ctx, name)
 }
 
+// CursorAfter returns the scroll cursor that continues after id: a Scroll
+// with it returns the points whose IDs follow id in scroll order. Adapters
+// that translate another protocol's scroll offsets use it. A cursor only
+// names a position; it grants nothing, and the zero ID gives "" (the start).
+func CursorAfter(id PointID) string { return encodeCursor(id) }
+
 // encodeCursor and decodeCursor make scroll positions opaque to callers.
 func encodeCursor(id driver.PointID) string {
 	if id.IsZero() {

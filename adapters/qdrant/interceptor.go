@@ -2,7 +2,6 @@ package qdrant
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
@@ -472,10 +471,8 @@ func searchBatchRPC(ctx context.Context, g *vecguard.Client, req *qc.SearchBatch
 	return out, nil
 }
 
-// The guarded client's scroll cursor is opaque: "c1." and the base64url
-// (unpadded) text of the last ID returned. Qdrant's offset is the first ID
-// to return, so the cursor names the ID before it.
-// TODO: use an exported cursor constructor once package vecguard has one.
+// cursorBefore turns Qdrant's scroll offset (the first ID to return) into
+// the guarded client's cursor, which names the ID before it.
 func cursorBefore(offset driver.PointID) string {
 	var prev driver.PointID
 	switch {
@@ -496,7 +493,7 @@ func cursorBefore(offset driver.PointID) string {
 			prev = driver.UUIDFromBytes(b)
 		}
 	}
-	return "c1." + base64.RawURLEncoding.EncodeToString([]byte(prev.String()))
+	return vecguard.CursorAfter(prev)
 }
 
 func scrollRPC(ctx context.Context, g *vecguard.Client, req *qc.ScrollPoints) (*qc.ScrollResponse, error) {

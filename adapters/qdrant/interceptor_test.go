@@ -426,12 +426,18 @@ func TestTransparentCollections(t *testing.T) {
 	if err != nil || !slices.Equal(names, []string{"made"}) {
 		t.Errorf("list: %v, %v", names, err)
 	}
-	if err := tr.app.DeleteCollection(admin, "made"); err != nil {
+	// A tenant-isolated collection holds every tenant's rows: a tenant's
+	// admin may not drop it, a platform operator (no tenant) may.
+	if err := tr.app.DeleteCollection(admin, "made"); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("drop by a tenant's admin: %v, want PermissionDenied", err)
+	}
+	operator := as(t.Context(), "", "admin")
+	if err := tr.app.DeleteCollection(operator, "made"); err != nil {
 		t.Fatal(err)
 	}
 	// Qdrant answers result=false for a missing collection, which the
 	// go-client reports as an error of its own, not a status error.
-	res, err := tr.app.GetCollectionsClient().Delete(admin, &qc.DeleteCollection{CollectionName: "made"})
+	res, err := tr.app.GetCollectionsClient().Delete(operator, &qc.DeleteCollection{CollectionName: "made"})
 	if err != nil || res.GetResult() {
 		t.Errorf("dropping a missing collection: result %v, %v; want false and no error, as Qdrant answers", res.GetResult(), err)
 	}
