@@ -263,6 +263,9 @@ func (k *call) encScope(st *collState) encryption.Scope {
 func (k *call) end(err error) error {
 	c := k.c
 	k.rec.Latency = c.opts.Now().Sub(k.start)
+	if !boundedFilter(k.rec.CallerFilter) {
+		k.rec.CallerFilter = nil // refused for its size; too large to render
+	}
 	if err == nil && k.limit != nil && pointReads[k.rec.Operation] {
 		if lerr := c.opts.Limiter.End(k.ctx, k.limit, k.rec.ResultCount, k.rec.Vectors); lerr != nil {
 			err = lerr
@@ -308,6 +311,35 @@ func (k *call) end(err error) error {
 	}
 	c.tel.finish(k, err)
 	return err
+}
+
+// boundedFilter reports whether walking f visits at most MaxFilterNodes
+// nodes, MaxFilterDepth deep, with at most MaxFilterValues values or IDs
+// each, as Validate requires. A caller's filter may share nodes (or form a
+// cycle) so that rendering it for the audit record and the span would never
+// end; such a filter is refused and not recorded.
+func boundedFilter(f *driver.Filter) bool {
+	nodes := 0
+	var walk func(f *driver.Filter, depth int) bool
+	walk = func(f *driver.Filter, depth int) bool {
+		nodes++
+		if nodes > driver.MaxFilterNodes || depth > driver.MaxFilterDepth {
+			return false
+		}
+		if f == nil {
+			return true
+		}
+		if len(f.Values) > driver.MaxFilterValues || len(f.IDs) > driver.MaxFilterValues || len(f.Field) > driver.MaxNameLen {
+			return false
+		}
+		for _, ch := range f.Children {
+			if !walk(ch, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return f == nil || walk(f, 0)
 }
 
 // wrap classifies err and wraps it exactly once as an *Error that names the

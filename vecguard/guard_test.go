@@ -368,3 +368,42 @@ func TestChangeAuditedAfterCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedCallerFilterNotRecorded checks that a caller's filter that
+// is refused for its size does not reach the audit record (and the span's
+// query text): its nodes may be shared, so that rendering it would take
+// time and memory exponential in its size.
+func TestOversizedCallerFilterNotRecorded(t *testing.T) {
+	shared := vecguard.Eq("color", vecguard.String("red"))
+	for range 20 {
+		shared = vecguard.And(shared, shared) // 2^20 leaves when walked
+	}
+	wide := vecguard.In("color", make([]vecguard.Value, driver.MaxFilterValues+1)...)
+	rec := &recorder{}
+	c := setup(t, memory.New(), &vecguard.Options{Auditor: rec}, true, 3)
+	ctx := as("alice", "t1")
+	for _, f := range []*vecguard.Filter{shared, wide} {
+		for _, tc := range []struct {
+			op   string
+			call func() error
+		}{
+			{"search", func() error {
+				_, err := c.Search(ctx, "docs", vecguard.SearchRequest{Vector: []float32{0, 1}, Filter: f})
+				return err
+			}},
+			{"scroll", func() error { _, err := c.Scroll(ctx, "docs", vecguard.ScrollRequest{Filter: f}); return err }},
+			{"count", func() error { _, err := c.Count(ctx, "docs", f); return err }},
+			{"delete_by_filter", func() error { return c.DeleteByFilter(ctx, "docs", f) }},
+			{"update_payload", func() error {
+				return c.UpdatePayload(ctx, "docs", vecguard.PayloadUpdate{Filter: f, Set: map[string]any{"color": "blue"}})
+			}},
+		} {
+			if err := tc.call(); !errors.Is(err, vecguard.ErrInvalidArgument) {
+				t.Errorf("%s: %v, want ErrInvalidArgument", tc.op, err)
+			}
+			if r := rec.last(); r.Operation != tc.op || r.CallerFilter != nil {
+				t.Errorf("%s: the record of %s keeps the refused filter", tc.op, r.Operation)
+			}
+		}
+	}
+}
