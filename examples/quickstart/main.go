@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -45,6 +46,9 @@ var globexDocs = []doc{
 	{103, "public", "final", "Globex hiring news", "Globex hires engineers for its robotics team"},
 }
 
+// out receives what the program prints (tests read it).
+var out io.Writer = os.Stdout
+
 func main() {
 	if err := run(); err != nil {
 		log.Fatal(err)
@@ -53,8 +57,8 @@ func main() {
 
 func run() error {
 	ctx := context.Background()
-	fmt.Println("vecguard quickstart: the embedded store, no server.")
-	fmt.Println("Embeddings come from a deterministic toy embedder (hashed words), not a real model.")
+	fmt.Fprintln(out, "vecguard quickstart: the embedded store, no server.")
+	fmt.Fprintln(out, "Embeddings come from a deterministic toy embedder (hashed words), not a real model.")
 
 	// The audit log: a signed Merkle-tree file in a temporary directory.
 	dir, err := os.MkdirTemp("", "vecguard-quickstart")
@@ -114,7 +118,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("   collection \"docs\": tenant field \"tenant\", so every row belongs to one tenant")
+	fmt.Fprintln(out, "   collection \"docs\": tenant field \"tenant\", so every row belongs to one tenant")
 
 	step("2. Each tenant's ingestion service writes its documents")
 	for _, w := range []struct {
@@ -125,7 +129,7 @@ func run() error {
 		if err := client.Upsert(w.ctx, "docs", points(w.docs)); err != nil {
 			return err
 		}
-		fmt.Printf("   %s-ingest wrote %d documents (the guard filled in tenant=%q)\n", w.name, len(w.docs), w.name)
+		fmt.Fprintf(out, "   %s-ingest wrote %d documents (the guard filled in tenant=%q)\n", w.name, len(w.docs), w.name)
 	}
 
 	query := "quarterly revenue"
@@ -144,13 +148,13 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("   %s sees:\n", who.desc)
+		fmt.Fprintf(out, "   %s sees:\n", who.desc)
 		for _, h := range hits {
-			fmt.Printf("     %.2f  [%s/%s] %s\n", h.Score, h.Payload["tenant"], h.Payload["department"], h.Payload["title"])
+			fmt.Fprintf(out, "     %.2f  [%s/%s] %s\n", h.Score, h.Payload["tenant"], h.Payload["department"], h.Payload["title"])
 		}
 	}
-	fmt.Println("   alice's row rule: her department or public, never drafts (doc 2 is a draft);")
-	fmt.Println("   carol sees public documents only; bob sees globex rows only.")
+	fmt.Fprintln(out, "   alice's row rule: her department or public, never drafts (doc 2 is a draft);")
+	fmt.Fprintln(out, "   carol sees public documents only; bob sees globex rows only.")
 
 	step("4. Attempts to cross tenants or rules are refused")
 	evil := points([]doc{{999, "finance", "final", "Injected", "text planted in another tenant"}})
@@ -176,7 +180,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("   verify:", report)
+	fmt.Fprintln(out, "   verify:", report)
 	acme := auditor.Redactor().Hash("acme")
 	f, err := os.Open(auditPath)
 	if err != nil {
@@ -198,9 +202,9 @@ func run() error {
 		} else if e.Operation == "search" || e.Operation == "get" {
 			outcome += fmt.Sprintf(", %d rows %v", e.ResultCount, e.ResultIDs)
 		}
-		fmt.Printf("   #%-2d %-6s %-17s %-20s %s\n", i, e.Class, e.Operation, who, outcome)
+		fmt.Fprintf(out, "   #%-2d %-6s %-17s %-20s %s\n", i, e.Class, e.Operation, who, outcome)
 		if e.CallerFilter != "" {
-			fmt.Printf("       caller filter %s  (the hashed value is \"acme\": %v)\n",
+			fmt.Fprintf(out, "       caller filter %s  (the hashed value is \"acme\": %v)\n",
 				e.CallerFilter, strings.Contains(e.CallerFilter, acme))
 		}
 		return nil
@@ -219,16 +223,16 @@ func points(docs []doc) []vecguard.Point {
 	return out
 }
 
-func step(s string) { fmt.Printf("\n%s\n", s) }
+func step(s string) { fmt.Fprintf(out, "\n%s\n", s) }
 
 // explain prints what happened: refused (with the typed error's reason) or done.
 func explain(what string, err error) {
 	switch {
 	case errors.Is(err, vecguard.ErrPermissionDenied):
-		fmt.Printf("   %s -> refused: %v\n", what, err)
+		fmt.Fprintf(out, "   %s -> refused: %v\n", what, err)
 	case err != nil:
-		fmt.Printf("   %s -> error: %v\n", what, err)
+		fmt.Fprintf(out, "   %s -> error: %v\n", what, err)
 	default:
-		fmt.Printf("   %s -> ok\n", what)
+		fmt.Fprintf(out, "   %s -> ok\n", what)
 	}
 }
