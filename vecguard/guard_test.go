@@ -11,6 +11,7 @@ import (
 	"github.com/vecguard/vecguard/adapters/memory"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
+	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 )
 
@@ -405,5 +406,27 @@ func TestOversizedCallerFilterNotRecorded(t *testing.T) {
 				t.Errorf("%s: the record of %s keeps the refused filter", tc.op, r.Operation)
 			}
 		}
+	}
+}
+
+// TestRecommendExampleLimit refuses more than MaxExamples examples before
+// anything is read.
+func TestRecommendExampleLimit(t *testing.T) {
+	ctx := context.Background()
+	c := vecguard.New(memory.New(), &vecguard.Options{Authorizer: authz.AuthorizerFunc(
+		func(context.Context, *authz.Principal, authz.Action, string) (authz.Decision, error) {
+			return authz.Decision{Allow: true}, nil
+		})})
+	p := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s"})
+	if err := c.CreateCollection(p, vecguard.CollectionSpec{Name: "c", Vectors: []vecguard.VectorSpec{{Name: "v", Dim: 2, Distance: vecguard.Dot}}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]vecguard.PointID, vecguard.MaxExamples+1)
+	for i := range ids {
+		ids[i] = vecguard.NumID(uint64(i + 1))
+	}
+	_, err := c.Recommend(p, "c", vecguard.RecommendRequest{Positive: ids})
+	if !errors.Is(err, vecguard.ErrInvalidArgument) {
+		t.Fatalf("Recommend with %d examples: %v, want ErrInvalidArgument", len(ids), err)
 	}
 }

@@ -27,6 +27,10 @@ type SearchRequest struct {
 	WithVectors    bool     // return stored vectors (needs read_vectors)
 }
 
+// MaxExamples is the most example IDs (positive and negative) a Recommend
+// may name.
+const MaxExamples = 256
+
 // RecommendRequest searches by example: for points like the Positive ones
 // and unlike the Negative ones. Every example must be readable by the caller.
 type RecommendRequest struct {
@@ -564,6 +568,9 @@ func (c *Client) Recommend(ctx context.Context, collection string, req Recommend
 		return nil, driver.Errorf(driver.InvalidArgument, "recommend needs at least one positive example")
 	}
 	examples := append(append([]driver.PointID(nil), req.Positive...), req.Negative...)
+	if len(examples) > MaxExamples {
+		return nil, driver.Errorf(driver.InvalidArgument, "recommend takes at most %d examples", MaxExamples)
+	}
 	if err := checkIDs(examples, false); err != nil {
 		return nil, err
 	}
@@ -593,7 +600,11 @@ func (c *Client) Recommend(ctx context.Context, collection string, req Recommend
 	}
 	byID := make(map[driver.PointID][]float32, len(got))
 	for _, p := range got {
-		byID[p.ID] = p.Vectors[vs.Name]
+		v := p.Vectors[vs.Name]
+		if len(v) != vs.Dim {
+			return nil, driver.Errorf(driver.Internal, "example point %s has no %q vector of dimension %d", p.ID, vs.Name, vs.Dim)
+		}
+		byID[p.ID] = v
 	}
 	query := exampleVector(vs.Dim, req.Positive, req.Negative, byID)
 	sr := SearchRequest{
