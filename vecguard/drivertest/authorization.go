@@ -320,7 +320,11 @@ func (w *azWorld) randomID(coll int) driver.PointID {
 	return driver.NumID(uint64(1 + w.rng.IntN(azIDPool[coll])))
 }
 
+// freeID returns an ID no row holds, or any ID when every one is taken.
 func (w *azWorld) freeID(coll int) driver.PointID {
+	if len(w.vecs[coll]) >= azIDPool[coll] {
+		return w.randomID(coll)
+	}
 	for {
 		id := w.randomID(coll)
 		if _, used := w.vecs[coll][id]; !used {
