@@ -54,7 +54,10 @@ type Record struct {
 	SpanID  string
 }
 
-// Auditor receives one Record per guarded operation. When Audit returns an
+// Auditor receives one Record per guarded operation. The Record and the
+// filters it points to are shared with the client (filters are cached by
+// the authorizer): an Auditor must not modify them, and must copy what it
+// keeps past the call. When Audit returns an
 // error the client refuses the operation: results are withheld and the
 // caller gets the error (fail closed).
 type Auditor interface {

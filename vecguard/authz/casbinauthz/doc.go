@@ -141,7 +141,9 @@
 // bumps the policy generation; cached decisions belong to one generation,
 // so none survives a change (Casbin's own CachedEnforcer misses role-link
 // changes). A File source writes changes through to the file; with a
-// Watcher, the other instances reload.
+// Watcher, the other instances reload. For a policy file that is edited or
+// replaced outside the program, a FileWatcher reloads on change (Run polls,
+// Check polls once).
 //
 // # Errors
 //
