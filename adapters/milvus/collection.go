@@ -180,13 +180,13 @@ func (c *collection) searchOnce(ctx context.Context, vs driver.VectorSpec, q *dr
 		return nil, driver.Errorf(driver.Internal, "malformed search result")
 	}
 	cols := columnsOf(rs.Fields)
+	keys, err := stringsOf(rs.IDs)
+	if err != nil {
+		return nil, err
+	}
 	hits := make([]driver.ScoredPoint, rs.ResultCount)
 	for i := range hits {
-		key, err := rs.IDs.GetAsString(i)
-		if err != nil {
-			return nil, driver.Wrap(driver.Internal, err, "reading a result key")
-		}
-		id, err := parseKey(key)
+		id, err := parseKey(keys[i])
 		if err != nil {
 			return nil, err
 		}

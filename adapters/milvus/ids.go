@@ -33,9 +33,11 @@ func keyOf(id driver.PointID) string {
 	return string(b[:])
 }
 
+var errBadKey = driver.Errorf(driver.DataLoss, "stored primary key is not a vecguard point key")
+
 // parseKey is the inverse of keyOf.
 func parseKey(s string) (driver.PointID, error) {
-	bad := driver.Errorf(driver.DataLoss, "stored primary key is not a vecguard point key")
+	bad := errBadKey
 	switch {
 	case len(s) == 17 && s[0] == 'n':
 		if !lowerHex(s[1:]) {

@@ -420,6 +420,14 @@ func keyColumn(cols columnSet) ([]string, error) {
 	if col == nil {
 		return nil, driver.Errorf(driver.Internal, "the result has no key column")
 	}
+	return stringsOf(col)
+}
+
+// stringsOf returns the values of a VarChar column.
+func stringsOf(col column.Column) ([]string, error) {
+	if vc, ok := col.(*column.ColumnVarChar); ok && !vc.Nullable() {
+		return vc.Data(), nil
+	}
 	keys := make([]string, col.Len())
 	for i := range keys {
 		s, err := col.GetAsString(i)
