@@ -211,20 +211,43 @@ func (e *Encryptor) iv(vk *versionKeys, domain, name string, v []float32) ([sap.
 		return iv, nil
 	}
 	m := hmac.New(sha256.New, vk.ivKey)
-	writeLP(m, domain)
-	writeLP(m, name)
-	var buf [4096]byte
-	b := binary.BigEndian.AppendUint32(buf[:0], uint32(len(v)))
+	bp := getBuf()
+	b := lp(lp((*bp)[:0], domain), name)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+	b = appendFloats(m, b, v)
+	m.Write(b)
+	copy(iv[:], m.Sum(b[:0]))
+	putBuf(bp, b)
+	return iv, nil
+}
+
+// f32Pool holds the buffers Open re-encrypts exact vectors into.
+var f32Pool = sync.Pool{New: func() any { return new([]float32) }}
+
+// bufPool holds the scratch buffers hashing goes through (a buffer on the
+// stack would escape through hash.Hash.Write).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(p *[]byte, b []byte) {
+	if cap(b) <= 1<<16 {
+		*p = b[:0]
+		bufPool.Put(p)
+	}
+}
+
+// appendFloats appends the little-endian binary32 bits of v to b, writing
+// b to h and starting over whenever it is full; it returns what is left.
+func appendFloats(h hash.Hash, b []byte, v []float32) []byte {
 	for _, x := range v {
-		if len(b)+4 > len(buf) {
-			m.Write(b)
-			b = buf[:0]
+		if len(b)+4 > cap(b) {
+			h.Write(b)
+			b = b[:0]
 		}
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
 	}
-	m.Write(b)
-	copy(iv[:], m.Sum(buf[:0]))
-	return iv, nil
+	return b
 }
 
 const (
@@ -234,13 +257,6 @@ const (
 	domainSecrets = "vecguard secrets v1"
 	domainDet     = "vecguard det v1"
 )
-
-func writeLP(h hash.Hash, s string) {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(s)))
-	h.Write(n[:])
-	h.Write([]byte(s))
-}
 
 func lp(b []byte, s string) []byte {
 	return append(binary.BigEndian.AppendUint32(b, uint32(len(s))), s...)
@@ -281,44 +297,34 @@ func (vk *versionKeys) encryptDet(field, v string) (string, error) {
 // against that copy instead (a database may normalize them).
 func (e *Encryptor) tag(vk *versionKeys, id driver.PointID, metaNoTag []byte, sec string, det []string, detVals []any, m *meta, vecs map[string][]float32) ([tagSize]byte, error) {
 	h := hmac.New(sha256.New, vk.tagKey)
-	writeLP(h, domainTag)
-	writeLP(h, vk.s.Collection)
-	writeLP(h, id.String())
-	h.Write(metaNoTag)
-	writeLP(h, sec)
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(det)))
-	h.Write(n[:])
+	bp := getBuf()
+	b := lp(lp(lp((*bp)[:0], domainTag), vk.s.Collection), id.String())
+	b = append(b, metaNoTag...)
+	b = lp(b, sec)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(det)))
+	var out [tagSize]byte
 	for i, name := range det {
-		writeLP(h, name)
+		b = lp(b, name)
 		switch v := detVals[i].(type) {
 		case nil:
-			h.Write([]byte{0})
+			b = append(b, 0)
 		case string:
-			h.Write([]byte{1})
-			writeLP(h, v)
+			b = lp(append(b, 1), v)
 		default:
-			var out [tagSize]byte
+			putBuf(bp, b)
 			return out, errTag
 		}
 	}
 	if m.flags&flagExact == 0 {
-		var buf [4096]byte
 		for _, v := range m.vectors {
 			c := vecs[v.name]
-			b := binary.BigEndian.AppendUint32(buf[:0], uint32(len(c)))
-			for _, x := range c {
-				if len(b)+4 > len(buf) {
-					h.Write(b)
-					b = buf[:0]
-				}
-				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-			}
-			h.Write(b)
+			b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
+			b = appendFloats(h, b, c)
 		}
 	}
-	var out [tagSize]byte
+	h.Write(b)
 	h.Sum(out[:0])
+	putBuf(bp, b)
 	return out, nil
 }
 
@@ -429,7 +435,11 @@ func (e *Encryptor) seal(vk *versionKeys, p *driver.Point) (driver.Point, error)
 	}
 	secStr := ""
 	if sec.vectors != nil || sec.fields != nil {
-		ct, err := vk.aead.Encrypt(sec.marshal(), secretsAD(vk.s, p.ID, vk.version))
+		bp := getBuf()
+		pt := sec.marshal((*bp)[:0])
+		ct, err := vk.aead.Encrypt(pt, secretsAD(vk.s, p.ID, vk.version))
+		clear(pt)
+		putBuf(bp, pt)
 		if err != nil {
 			return out, driver.Wrap(driver.Internal, err, "encryption: AES-GCM")
 		}
@@ -530,7 +540,9 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 		if err != nil {
 			return dataLoss(p.ID, errTag)
 		}
-		if sec, err = parseSecrets(pt); err != nil {
+		sec, err = parseSecrets(pt)
+		clear(pt) // the parsed values are copies
+		if err != nil {
 			return dataLoss(p.ID, errSecrets)
 		}
 	} else {
@@ -562,8 +574,12 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 		if !ok || len(plain) != len(stored) {
 			return dataLoss(p.ID, errSecrets)
 		}
-		expect := make([]float32, len(plain))
-		if err := k.Encrypt(expect, plain, &v.iv); err != nil || !storedMatches(stored, expect) {
+		ep := f32Pool.Get().(*[]float32)
+		expect := slices.Grow((*ep)[:0], len(plain))[:len(plain)]
+		match := k.Encrypt(expect, plain, &v.iv) == nil && storedMatches(stored, expect)
+		*ep = expect[:0]
+		f32Pool.Put(ep)
+		if !match {
 			return dataLoss(p.ID, errStoredVector)
 		}
 		vecs[v.name] = plain

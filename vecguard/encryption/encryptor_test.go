@@ -907,7 +907,7 @@ func TestValueCodec(t *testing.T) {
 
 func TestSecretsAndDetCodec(t *testing.T) {
 	s := secrets{vectors: map[string][]float32{"a": {1, -2}, "b": {float32(math.Inf(1))}}, fields: map[string]any{"x": "y", "z": int64(3)}}
-	b := s.marshal()
+	b := s.marshal(nil)
 	if len(b)%secretsPad != 0 {
 		t.Fatal("not padded")
 	}
@@ -919,7 +919,7 @@ func TestSecretsAndDetCodec(t *testing.T) {
 	if _, err := parseSecrets(b); err == nil {
 		t.Fatal("non-zero padding accepted")
 	}
-	if _, err := parseSecrets(append(s.marshal(), make([]byte, secretsPad)...)); err == nil {
+	if _, err := parseSecrets(append(s.marshal(nil), make([]byte, secretsPad)...)); err == nil {
 		t.Fatal("extra padding accepted")
 	}
 	for _, v := range []string{"", "a", strings.Repeat("x", 15), strings.Repeat("y", 16), "日本"} {
@@ -951,14 +951,14 @@ func FuzzParseMeta(f *testing.F) {
 }
 
 func FuzzParseSecrets(f *testing.F) {
-	f.Add((&secrets{vectors: map[string][]float32{"v": {1, 2}}, fields: map[string]any{"t": "x"}}).marshal())
-	f.Add((&secrets{fields: map[string]any{"m": map[string]any{"a": []any{int64(1), nil}}}}).marshal())
+	f.Add((&secrets{vectors: map[string][]float32{"v": {1, 2}}, fields: map[string]any{"t": "x"}}).marshal(nil))
+	f.Add((&secrets{fields: map[string]any{"m": map[string]any{"a": []any{int64(1), nil}}}}).marshal(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := parseSecrets(b)
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(s.marshal(), b) {
+		if !bytes.Equal(s.marshal(nil), b) {
 			t.Fatal("secrets do not re-encode to their input")
 		}
 	})

@@ -130,12 +130,13 @@ type secrets struct {
 	fields  map[string]any
 }
 
-func (s *secrets) marshal() []byte {
+// marshal appends the record to b.
+func (s *secrets) marshal(b []byte) []byte {
 	size := 64
 	for n, v := range s.vectors {
 		size += 20 + len(n) + 4*len(v)
 	}
-	b := make([]byte, 0, size)
+	b = slices.Grow(b, size)
 	b = append(b, secretsFormat)
 	names := sortedKeys(s.vectors)
 	b = binary.AppendUvarint(b, uint64(len(names)))
