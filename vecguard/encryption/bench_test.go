@@ -3,6 +3,7 @@ package encryption
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/vecguard/vecguard/vecguard/driver"
@@ -65,6 +66,23 @@ func BenchmarkSealBatch(b *testing.B) {
 	for b.Loop() {
 		if _, err := e.Seal(ctx, scopeA, pts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStoredMatches checks one 768-dimension vector that the database
+// stored normalized (the slow path; a verbatim copy is a comparison).
+func BenchmarkStoredMatches(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	c := vec(r, 768)
+	for i := range c {
+		c[i] *= 300
+	}
+	stored := slices.Clone(c)
+	normalizeF32(stored)
+	for b.Loop() {
+		if !storedMatches(stored, c) {
+			b.Fatal("no match")
 		}
 	}
 }

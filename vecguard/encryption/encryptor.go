@@ -646,7 +646,9 @@ func storedMatches(stored, expect []float32) bool {
 	var cc float64
 	for i, s := range stored {
 		c := float64(expect[i])
-		if math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
+		bits := math.Float32bits(s)
+		exp := bits >> 23 & 0xff
+		if exp == 0xff { // Inf or NaN
 			return false
 		}
 		if c == 0 {
@@ -657,15 +659,29 @@ func storedMatches(stored, expect []float32) bool {
 		}
 		cc += c * c
 		// The reals that round to s lie between the midpoints to its
-		// neighbours.
-		a := (float64(s) + float64(math.Nextafter32(s, float32(math.Inf(-1))))) / 2
-		b := (float64(s) + float64(math.Nextafter32(s, float32(math.Inf(1))))) / 2
-		ta, tb := a/c, b/c
+		// neighbours: half a gap each way, the gap towards zero halved when
+		// |s| is a power of two.
+		up := 0x1p-149
+		if exp > 0 {
+			up = math.Float64frombits(uint64(exp+1023-150) << 52) // 2^(exp-150)
+		}
+		down := up
+		if bits&0x7fffff == 0 && exp > 1 {
+			down = up / 2
+		}
+		f := float64(s)
+		a, b := f-down/2, f+up/2
+		if bits>>31 != 0 {
+			a, b = f-up/2, f+down/2
+		}
+		r := 1 / c
+		ta, tb := a*r, b*r
 		if c < 0 {
 			ta, tb = tb, ta
 		}
 		lo, hi = max(lo, ta), min(hi, tb)
 	}
+	// The slack covers the rounding of a·(1/c) against a/c.
 	if !(cc > 0) || !(lo <= hi*(1+1e-12)) || math.IsInf(hi, 0) {
 		return false
 	}
