@@ -22,6 +22,13 @@
 // a state byte (1 active, 2 destroyed), then for an active record Tink's
 // binary EncryptedKeyset.
 //
+// This package links Tink's keyset and PRF packages, which register
+// protobuf files; one of them, common.proto, clashes by name with
+// milvus-proto's, so a program that also links the Milvus SDK must run with
+// GOLANG_PROTOBUF_REGISTRATION_CONFLICT=warn (adapters/milvus explains).
+// Package encryption itself registers no such file. A KeyProvider of your
+// own over encryption.HKDFRootKey needs neither.
+//
 // # Errors
 //
 // Keyring and the administrative methods fail with FailedPrecondition for a

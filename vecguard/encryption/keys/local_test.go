@@ -448,3 +448,62 @@ func TestDirStorePersists(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalWithEncryptor runs the Encryptor over a Local provider: rotation
+// keeps old points readable, and destroying the tenant's keys makes its
+// points unreadable for good, also to a fresh provider over the same store.
+func TestLocalWithEncryptor(t *testing.T) {
+	store := &MemStore{}
+	kek := newKEK(t)
+	l, _ := NewLocal(store, kek, nil)
+	enc, err := encryption.New(l, encryption.Config{Fields: map[string]encryption.FieldMode{"text": encryption.Randomized}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := encryption.Scope{Tenant: "acme", Collection: "docs"}
+	point := func(id uint64) []driver.Point {
+		return []driver.Point{{ID: driver.NumID(id), Vectors: map[string][]float32{"v": {0.6, 0.8, 0}}, Payload: map[string]any{"text": "secret"}}}
+	}
+	old, err := enc.Seal(ctx, s, point(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Rotate(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := enc.Seal(ctx, s, point(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old[0].Payload[encryption.FieldKeyVersion] == fresh[0].Payload[encryption.FieldKeyVersion] {
+		t.Fatal("rotation did not change the sealing version")
+	}
+	both := []driver.Point{old[0].Clone(), fresh[0].Clone()}
+	if err := enc.Open(ctx, s, both); err != nil || both[0].Payload["text"] != "secret" {
+		t.Fatalf("open across versions: %v", err)
+	}
+	if err := l.Destroy(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Open(ctx, s, []driver.Point{old[0].Clone()}); code(err) != driver.FailedPrecondition {
+		t.Fatalf("open after destroy: %v", err)
+	}
+	if err := l.Create(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*Local{l, mustLocal(t, store, kek)} {
+		e, _ := encryption.New(p, encryption.Config{Fields: map[string]encryption.FieldMode{"text": encryption.Randomized}})
+		if err := e.Open(ctx, s, []driver.Point{fresh[0].Clone()}); code(err) != driver.DataLoss {
+			t.Fatalf("open of a shredded point under new keys: %v", err)
+		}
+	}
+}
+
+func mustLocal(t *testing.T, store Store, kek KEK) *Local {
+	t.Helper()
+	l, err := NewLocal(store, kek, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
