@@ -66,11 +66,14 @@
 //     Config.OmitExactVector) and the randomized fields in the binary
 //     format of record.go, padded with zeros to a multiple of 64 bytes.
 //
-// The tag is HMAC-SHA256 over lp("vecguard tag v1") ‖ lp(collection) ‖
-// lp(point ID) ‖ the metadata record without its tag ‖ lp(_vg_sec) ‖ the
-// deterministic fields (count, then per field in name order its name and
-// stored string, or a 0 byte when absent) ‖ the stored vectors' bytes when
-// no exact copy is sealed. When it is, Open instead checks each stored
+// The tag is HMAC-SHA256 under the tag key over lp("vecguard tag v1") ‖
+// lp(collection) ‖ lp(point ID as a decimal number or canonical UUID) ‖ the
+// metadata record without its tag ‖ lp(_vg_sec, "" when absent) ‖
+// be32(number of Deterministic fields) ‖ per such field in name order
+// lp(name) followed by the byte 1 and lp(stored string), or the byte 0 when
+// the field is absent ‖ and, when no exact copy is sealed, per vector in
+// metadata order be32(dimension) and its stored components as little-endian
+// binary32. When the exact copy is sealed, Open instead checks each stored
 // vector against the SAP encryption of the exact copy under its IV: it must
 // be that ciphertext bit for bit, or that ciphertext scaled to unit length
 // and rounded once per component (databases such as Qdrant normalize Cosine
