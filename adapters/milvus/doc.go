@@ -83,6 +83,151 @@
 // a restart, or a release by an operator) loads the collection and runs
 // once more.
 //
+// # Transparent mode
+//
+// Code that already uses a *milvusclient.Client can be put behind a
+// guarded client without changing a call: add UnaryClientInterceptor(guard,
+// opts) and StreamClientInterceptor() to its ClientConfig.DialOptions with
+// grpc.WithChainUnaryInterceptor and grpc.WithChainStreamInterceptor.
+// guard is a *vecguard.Client over this package's driver on a connection
+// of its own; the caller's principal travels in the context
+// (vecguard.WithPrincipal, or package grpcauth in a service).
+//
+// An enforced RPC is served by guard instead of Milvus: the caller's
+// expression (template values included) becomes a filter with Milvus's
+// meaning (null rules included), the policy filter is AND-ed with it,
+// results are re-checked, vectors and payloads are encrypted and
+// decrypted, and one audit record is written, exactly as for guard's own
+// calls. Expressions may use comparisons, in / not in, is null, and / or /
+// not on the declared fields and on _vg_id (equality and in only); like,
+// JSON paths and functions, and the payload column are refused with
+// InvalidArgument (so is milvusclient's QueryIterator, which pages with
+// "_vg_id > ..."). The application sees each collection as the driver
+// lays it out: the _vg_id key (which it must fill with point keys when it
+// inserts), one column per declared field, _vg_payload for the rest. The
+// interceptor learns a collection's spec from guard's DescribeCollection
+// the first time a request names it (one more audit record). A delete
+// reports a count of 0. An admin RPC is sent on to Milvus unchanged once
+// InterceptorOptions' Authorizer grants authz.Admin on the collection it
+// names ("" for users, roles and privileges) and its Auditor, when set,
+// has recorded it; without an Authorizer it is refused. A refused RPC fails with PermissionDenied and
+// never reaches Milvus; so does every RPC not in this table (newer
+// versions of the service add some) and every streaming call.
+//
+//	RPC                                         treatment
+//	MilvusService/CreateCollection              refused (create collections through vecguard: a Milvus schema carries no spec)
+//	MilvusService/DropCollection                enforced: DropCollection
+//	MilvusService/HasCollection                 enforced: DescribeCollection
+//	MilvusService/LoadCollection                enforced: DescribeCollection, then success (the driver keeps collections loaded)
+//	MilvusService/ReleaseCollection             admin: sent on after the admin gate
+//	MilvusService/DescribeCollection            enforced: DescribeCollection; the schema the driver lays out
+//	MilvusService/BatchDescribeCollection       refused
+//	MilvusService/GetCollectionStatistics       admin: sent on after the admin gate
+//	MilvusService/ShowCollections               enforced: ListCollections (the readable ones)
+//	MilvusService/AlterCollection               admin: sent on after the admin gate
+//	MilvusService/AlterCollectionField          admin: sent on after the admin gate
+//	MilvusService/AddCollectionFunction         refused
+//	MilvusService/AlterCollectionFunction       refused
+//	MilvusService/DropCollectionFunction        refused
+//	MilvusService/CreatePartition               refused
+//	MilvusService/DropPartition                 refused
+//	MilvusService/HasPartition                  refused
+//	MilvusService/LoadPartitions                refused
+//	MilvusService/ReleasePartitions             refused
+//	MilvusService/GetPartitionStatistics        refused
+//	MilvusService/ShowPartitions                refused
+//	MilvusService/GetLoadingProgress            enforced: DescribeCollection; 100
+//	MilvusService/GetLoadState                  enforced: DescribeCollection; loaded
+//	MilvusService/CreateAlias                   refused
+//	MilvusService/DropAlias                     refused
+//	MilvusService/AlterAlias                    refused
+//	MilvusService/DescribeAlias                 refused
+//	MilvusService/ListAliases                   refused
+//	MilvusService/CreateIndex                   admin: sent on after the admin gate
+//	MilvusService/AlterIndex                    admin: sent on after the admin gate
+//	MilvusService/DescribeIndex                 admin: sent on after the admin gate
+//	MilvusService/GetIndexStatistics            refused
+//	MilvusService/GetIndexState                 refused
+//	MilvusService/GetIndexBuildProgress         refused
+//	MilvusService/DropIndex                     admin: sent on after the admin gate
+//	MilvusService/Insert                        enforced: Upsert (an existing key is replaced)
+//	MilvusService/Delete                        enforced: Delete for "_vg_id in [...]", DeleteByFilter otherwise
+//	MilvusService/Upsert                        enforced: Upsert (no partial update)
+//	MilvusService/Search                        enforced: Search per query vector (one ANN field; no partitions, grouping, range search or function scores)
+//	MilvusService/HybridSearch                  enforced: a Search per request, fused by RRF (the weighted ranker is refused)
+//	MilvusService/Flush                         admin: sent on after the admin gate
+//	MilvusService/Query                         enforced: Count for count(*); Get for "_vg_id in [...]"; Scroll otherwise, in key order
+//	MilvusService/CalcDistance                  refused
+//	MilvusService/FlushAll                      refused
+//	MilvusService/AddCollectionField            refused
+//	MilvusService/GetFlushState                 refused
+//	MilvusService/GetFlushAllState              refused
+//	MilvusService/GetPersistentSegmentInfo      refused
+//	MilvusService/GetQuerySegmentInfo           refused
+//	MilvusService/GetReplicas                   refused
+//	MilvusService/Dummy                         refused
+//	MilvusService/RegisterLink                  refused
+//	MilvusService/GetMetrics                    refused
+//	MilvusService/GetComponentStates            refused
+//	MilvusService/LoadBalance                   refused
+//	MilvusService/GetCompactionState            refused
+//	MilvusService/ManualCompaction              admin: sent on after the admin gate
+//	MilvusService/GetCompactionStateWithPlans   refused
+//	MilvusService/Import                        refused
+//	MilvusService/GetImportState                refused
+//	MilvusService/ListImportTasks               refused
+//	MilvusService/CreateCredential              admin: sent on after the admin gate
+//	MilvusService/UpdateCredential              admin: sent on after the admin gate
+//	MilvusService/DeleteCredential              admin: sent on after the admin gate
+//	MilvusService/ListCredUsers                 admin: sent on after the admin gate
+//	MilvusService/CreateRole                    admin: sent on after the admin gate
+//	MilvusService/DropRole                      admin: sent on after the admin gate
+//	MilvusService/OperateUserRole               admin: sent on after the admin gate
+//	MilvusService/SelectRole                    admin: sent on after the admin gate
+//	MilvusService/SelectUser                    admin: sent on after the admin gate
+//	MilvusService/OperatePrivilege              admin: sent on after the admin gate
+//	MilvusService/OperatePrivilegeV2            admin: sent on after the admin gate
+//	MilvusService/SelectGrant                   admin: sent on after the admin gate
+//	MilvusService/GetVersion                    sent on
+//	MilvusService/CheckHealth                   sent on
+//	MilvusService/CreateResourceGroup           refused
+//	MilvusService/DropResourceGroup             refused
+//	MilvusService/UpdateResourceGroups          refused
+//	MilvusService/TransferNode                  refused
+//	MilvusService/TransferReplica               refused
+//	MilvusService/ListResourceGroups            refused
+//	MilvusService/DescribeResourceGroup         refused
+//	MilvusService/RenameCollection              refused
+//	MilvusService/ListIndexedSegment            refused
+//	MilvusService/DescribeSegmentIndexData      refused
+//	MilvusService/Connect                       sent on
+//	MilvusService/AllocTimestamp                refused
+//	MilvusService/CreateDatabase                refused
+//	MilvusService/DropDatabase                  refused
+//	MilvusService/ListDatabases                 refused
+//	MilvusService/AlterDatabase                 refused
+//	MilvusService/DescribeDatabase              refused
+//	MilvusService/ReplicateMessage              refused
+//	MilvusService/BackupRBAC                    admin: sent on after the admin gate
+//	MilvusService/RestoreRBAC                   admin: sent on after the admin gate
+//	MilvusService/CreatePrivilegeGroup          admin: sent on after the admin gate
+//	MilvusService/DropPrivilegeGroup            admin: sent on after the admin gate
+//	MilvusService/ListPrivilegeGroups           admin: sent on after the admin gate
+//	MilvusService/OperatePrivilegeGroup         admin: sent on after the admin gate
+//	MilvusService/RunAnalyzer                   refused
+//	MilvusService/AddFileResource               refused
+//	MilvusService/RemoveFileResource            refused
+//	MilvusService/ListFileResources             refused
+//	MilvusService/AddUserTags                   refused
+//	MilvusService/DeleteUserTags                refused
+//	MilvusService/GetUserTags                   refused
+//	MilvusService/ListUsersWithTag              refused
+//	MilvusService/CreateRowPolicy               refused
+//	MilvusService/DropRowPolicy                 refused
+//	MilvusService/ListRowPolicies               refused
+//	MilvusService/UpdateReplicateConfiguration  refused
+//	MilvusService/GetReplicateInfo              refused
+//
 // # Errors
 //
 // The driver returns milvusclient's errors as they are, and

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/milvus-io/milvus/client/v2/entity"
 	"github.com/milvus-io/milvus/client/v2/milvusclient"
+	"google.golang.org/grpc"
 
 	"github.com/vecguard/vecguard/adapters/milvus"
 	"github.com/vecguard/vecguard/adapters/milvus/internal/milvustest"
@@ -76,4 +78,37 @@ func ExampleNew() {
 		fmt.Println(h.ID, h.Payload["title"])
 	}
 	// Output: 1 acme plan
+}
+
+// An unchanged *milvusclient.Client behind the guard: its data calls are
+// served by the guarded client, its admin calls gated, the rest refused.
+func ExampleUnaryClientInterceptor() {
+	ctx := context.Background()
+	d, err := milvus.Open(ctx, &milvusclient.ClientConfig{Address: "localhost:19530"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	guard := vecguard.New(d, &vecguard.Options{Authorizer: tenantRows})
+	defer guard.Close()
+
+	app, err := milvusclient.New(ctx, &milvusclient.ClientConfig{
+		Address: "localhost:19530",
+		DialOptions: []grpc.DialOption{
+			grpc.WithChainUnaryInterceptor(milvus.UnaryClientInterceptor(guard, &milvus.InterceptorOptions{Authorizer: tenantRows})),
+			grpc.WithChainStreamInterceptor(milvus.StreamClientInterceptor()),
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer app.Close(ctx)
+
+	// The application's code is unchanged; only its context names the caller.
+	alice := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "alice", Tenant: "acme"})
+	rs, err := app.Search(alice, milvusclient.NewSearchOption("docs", 5, []entity.Vector{entity.FloatVector{0.1, 0.2, 0.3}}).
+		WithFilter("color == {c}").WithTemplateParam("c", "red").WithOutputFields("color"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Println(rs[0].ResultCount, "results of tenant acme")
 }
