@@ -108,11 +108,15 @@
 //
 //	vecguard      Qdrant                          Milvus                     Weaviate
 //	nil, And()    no filter / {}                  no expression              no where
-//	Or(), None()  must_not [{}] (an empty should  false                      answered without a
-//	              is true)                                                   query
+//	Or(), None()  must_not [{}] (an empty should  folded away: a search      answered without a
+//	              is true)                        with a false filter is     query
+//	                                              answered without a query
 //	And(a, b)     must [a, b]                     (a) and (b)                Operator And
 //	Or(a, b)      should [a, b]                   (a) or (b)                 Operator Or
-//	Not(a)        must_not [a]                    not (a)                    Operator Not
+//	Not(a)        must_not [a]                    pushed down to each        Operator Not
+//	                                              comparison, with a null
+//	                                              guard (not (...) stays
+//	                                              false on null rows)
 //	Eq(f, v)      match keyword / integer /       f == {p0}                  Equal
 //	              boolean; a float: range v..v
 //	Ne(f, v)      must_not [Eq]                   f is null or f != {p0}     Not [Equal] (true on
