@@ -68,8 +68,12 @@
 //     that fails between Ready and the end of the operation still fails the
 //     operation after its change: the caller sees the error, the failure is
 //     counted and reported.
-//   - Block waits for room in the queue, bounded by the caller's context,
-//     and retries a failed batch until the sink takes it.
+//   - Block waits for room in the queue, bounded by the context the client
+//     passes, and retries a failed batch until the sink takes it. The
+//     guarded client passes the caller's context for reads, but for write,
+//     delete and admin operations (whose change is already made) a context
+//     the caller's cancellation does not end: with a stuck sink, such a
+//     caller waits until the sink recovers or the Logger is closed.
 //   - Drop drops the entry or batch, counts it (Stats.Dropped, the
 //     vecguard.audit.dropped metric) and reports it to Options.ErrorHandler.
 //

@@ -36,8 +36,9 @@ const (
 	// entries are refused until the sink records it. Ready reports the
 	// condition so that writes are refused before they change anything.
 	Refuse Policy = iota
-	// Block waits for room in the queue (until the caller's context ends)
-	// and retries a failed batch until the sink records it.
+	// Block waits for room in the queue (until the context passed to Audit
+	// ends; see the package doc for the contexts the client passes) and
+	// retries a failed batch until the sink records it.
 	Block
 	// Drop drops the entry or the failed batch, counts it in
 	// Stats.Dropped and reports it to the ErrorHandler; Audit succeeds.
