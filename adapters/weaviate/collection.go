@@ -512,6 +512,10 @@ func (c *collection) Read(ctx context.Context, r *driver.ReadRequest) (*driver.P
 // readIDs reads points by ID, in the order asked.
 func (c *collection) readIDs(ctx context.Context, r *driver.ReadRequest) (*driver.Page, error) {
 	found := make(map[driver.PointID]driver.Point, len(r.IDs))
+	tenants, err := c.tenantsFor(ctx, r.Filter)
+	if err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(r.IDs); start += idChunk {
 		chunk := r.IDs[start:min(start+idChunk, len(r.IDs))]
 		f := driver.And(driver.HasID(chunk...), r.Filter)
@@ -521,10 +525,6 @@ func (c *collection) readIDs(ctx context.Context, r *driver.ReadRequest) (*drive
 		}
 		if flt == matchNone {
 			continue
-		}
-		tenants, err := c.tenantsFor(ctx, r.Filter)
-		if err != nil {
-			return nil, err
 		}
 		for _, t := range tenants {
 			hs, err := c.run(ctx, &query{tenant: t, filter: orNil(flt), limit: len(chunk),
