@@ -426,9 +426,9 @@ func (k *call) search(st *collState, policy *driver.Filter, req *SearchRequest, 
 }
 
 // searchEncrypted fans a query out over the active key versions, re-checks
-// the candidates against q.Filter (stored form), opens them once, rescores
-// them exactly against the decrypted vectors and merges the results, which
-// come back decrypted.
+// the candidates against q.Filter (stored form), rescores them exactly
+// against their plaintext vectors and merges the results, which come back
+// verified and decrypted.
 func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, vs driver.VectorSpec) ([]driver.ScoredPoint, error) {
 	qs, err := st.prot.Queries(k.ctx, k.encScope(st), vs.Name, plain)
 	if err != nil {
@@ -461,22 +461,35 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 			}
 		}
 	}
-	// Re-check in stored form, then decrypt once: the same points are scored
-	// exactly and returned.
+	// Re-check in stored form, then score exactly against the plaintext
+	// vectors. A Ranker reads those of the candidates without opening them,
+	// and only the points returned are opened; otherwise every candidate is
+	// opened once.
 	all = k.recheckScored(q.Filter, all)
-	opened := make([]driver.Point, len(all))
+	pts := make([]driver.Point, len(all))
 	for i := range all {
-		opened[i] = all[i].Point
+		pts[i] = all[i].Point
 	}
-	if len(opened) > 0 {
-		if err := st.prot.Open(k.ctx, k.encScope(st), opened); err != nil {
+	ranker, rank := st.prot.(encryption.Ranker)
+	rank = rank && len(all) > q.Limit
+	var vecs [][]float32
+	if rank {
+		if vecs, err = ranker.RankVectors(k.ctx, k.encScope(st), vs.Name, pts); err != nil {
 			return nil, err
+		}
+	} else if len(pts) > 0 {
+		if err := st.prot.Open(k.ctx, k.encScope(st), pts); err != nil {
+			return nil, err
+		}
+		vecs = make([][]float32, len(pts))
+		for i := range pts {
+			all[i].Point = pts[i]
+			vecs[i] = pts[i].Vectors[vs.Name]
 		}
 	}
 	kept := all[:0]
 	for i := range all {
-		all[i].Point = opened[i]
-		s := score(vs.Distance, plain, opened[i].Vectors[vs.Name])
+		s := score(vs.Distance, plain, vecs[i])
 		if q.ScoreThreshold != nil && worse(vs.Distance, s, *q.ScoreThreshold) {
 			continue
 		}
@@ -495,6 +508,20 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 	kept = kept[q.Offset:]
 	if len(kept) > q.Limit {
 		kept = kept[:q.Limit]
+	}
+	if rank {
+		// Every point returned is verified and decrypted. Its vector is the
+		// one it was ranked by: both come from the same sealed copy.
+		pts = pts[:len(kept)]
+		for i := range kept {
+			pts[i] = kept[i].Point
+		}
+		if err := st.prot.Open(k.ctx, k.encScope(st), pts); err != nil {
+			return nil, err
+		}
+		for i := range kept {
+			kept[i].Point = pts[i]
+		}
 	}
 	return kept, nil
 }

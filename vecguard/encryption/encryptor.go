@@ -36,6 +36,7 @@ var (
 	_ Protector   = (*Encryptor)(nil)
 	_ Oversampler = (*Encryptor)(nil)
 	_ Migrator    = (*Encryptor)(nil)
+	_ Ranker      = (*Encryptor)(nil)
 )
 
 // New returns an Encryptor that takes its keys from keys and is configured
@@ -463,23 +464,29 @@ func (e *Encryptor) Open(ctx context.Context, s Scope, points []driver.Point) er
 	if len(points) == 0 {
 		return nil
 	}
-	kr, err := e.keyring(ctx, s)
+	kr, err := e.readKeyring(ctx, s, points)
 	if err != nil {
 		return err
 	}
-	// A version the cached keyring lacks may come from a rotation in another
-	// process: refresh once.
+	return parallel(ctx, len(points), func(i int) error { return e.open(kr, s, &points[i]) })
+}
+
+// readKeyring fetches the scope's keyring to read points with. A version
+// the cached keyring lacks may come from a rotation in another process:
+// it refreshes once.
+func (e *Encryptor) readKeyring(ctx context.Context, s Scope, points []driver.Point) (*Keyring, error) {
+	kr, err := e.keyring(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	if r, ok := e.keys.(Refresher); ok {
 		for i := range points {
 			if v, ok := points[i].Payload[FieldKeyVersion].(int64); ok && v > 0 && v <= math.MaxUint32 && !kr.Has(uint32(v)) {
-				if kr, err = r.Refresh(ctx, s); err != nil {
-					return err
-				}
-				break
+				return r.Refresh(ctx, s)
 			}
 		}
 	}
-	return parallel(ctx, len(points), func(i int) error { return e.open(kr, s, &points[i]) })
+	return kr, nil
 }
 
 func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {

@@ -60,3 +60,16 @@ type Oversampler interface {
 type Migrator interface {
 	Reencrypt(ctx context.Context, coll driver.Collection, stored *driver.CollectionSpec, opts ReencryptOptions) (ReencryptStats, error)
 }
+
+// Ranker is an optional interface of a Protector: it reads the plaintext
+// vectors of search candidates more cheaply than Open, so that an encrypted
+// search can rescore its oversampled candidates exactly and Open only the
+// points it returns. The points are not verified as Open verifies them, so
+// the vectors serve for ranking only: a caller must Open every point it
+// returns (a tampered candidate can then change the ranking, which the
+// database controls anyway, but never what is returned). The vectors equal
+// those Open returns for authentic points. A point it cannot read is an
+// error with code DataLoss, as in Open.
+type Ranker interface {
+	RankVectors(ctx context.Context, s Scope, vectorName string, points []driver.Point) ([][]float32, error)
+}

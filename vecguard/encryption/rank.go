@@ -1,0 +1,131 @@
+package encryption
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/vecguard/vecguard/vecguard/driver"
+)
+
+// RankVectors implements Ranker. With exact copies sealed (the default) a
+// point's vector is read from its secrets: base64, AES-GCM (which
+// authenticates them for the point ID and key version) and the vector list
+// only; the tag, the stored vector and the payload fields are left to Open.
+// Without exact copies it is the SAP decryption of the stored vector under
+// the IV in the point's metadata, unauthenticated until Open checks the tag.
+func (e *Encryptor) RankVectors(ctx context.Context, s Scope, vectorName string, points []driver.Point) ([][]float32, error) {
+	out := make([][]float32, len(points))
+	if len(points) == 0 {
+		return out, nil
+	}
+	kr, err := e.readKeyring(ctx, s, points)
+	if err != nil {
+		return nil, err
+	}
+	err = parallel(ctx, len(points), func(i int) error {
+		v, err := e.rankVector(kr, s, vectorName, &points[i])
+		out[i] = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (e *Encryptor) rankVector(kr *Keyring, s Scope, name string, p *driver.Point) ([]float32, error) {
+	kv, ok := p.Payload[FieldKeyVersion].(int64)
+	ms, ok2 := p.Payload[FieldMeta].(string)
+	if !ok || !ok2 {
+		return nil, dataLoss(p.ID, errNotSealed)
+	}
+	raw, err := b64.DecodeString(ms)
+	if err != nil {
+		return nil, dataLoss(p.ID, errMalformed)
+	}
+	m, err := parseMeta(raw)
+	if err != nil || int64(m.version) != kv {
+		return nil, dataLoss(p.ID, errMalformed)
+	}
+	vk, err := e.versionKeys(kr, s, m.version)
+	if err != nil {
+		var de *driver.Error
+		if errors.As(err, &de) && de == errUnknownVersion {
+			return nil, dataLoss(p.ID, errUnknownVersion)
+		}
+		return nil, err
+	}
+	at := -1
+	for i := range m.vectors {
+		if m.vectors[i].name == name {
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil, dataLoss(p.ID, errTag)
+	}
+	if m.flags&flagExact == 0 {
+		stored := p.Vectors[name]
+		k, err := vk.sapKey(name)
+		if err != nil {
+			return nil, err
+		}
+		plain := make([]float32, len(stored))
+		if len(stored) == 0 || k.Decrypt(plain, stored, &m.vectors[at].iv) != nil {
+			return nil, dataLoss(p.ID, errTag)
+		}
+		return plain, nil
+	}
+	secStr, ok := p.Payload[FieldSecrets].(string)
+	if !ok {
+		return nil, dataLoss(p.ID, errSecrets)
+	}
+	ct, err := b64.DecodeString(secStr)
+	if err != nil {
+		return nil, dataLoss(p.ID, errSecrets)
+	}
+	pt, err := vk.aead.Decrypt(ct, secretsAD(s, p.ID, m.version))
+	if err != nil {
+		return nil, dataLoss(p.ID, errTag)
+	}
+	v := secretVector(pt, name)
+	clear(pt)
+	if v == nil {
+		return nil, dataLoss(p.ID, errSecrets)
+	}
+	return v, nil
+}
+
+// secretVector returns a copy of the exact vector name from a secrets
+// record (see secrets), or nil. It reads the vector list only; Open parses
+// and checks the whole record.
+func secretVector(b []byte, name string) []float32 {
+	d := decoder{b: b}
+	if d.byte() != secretsFormat {
+		return nil
+	}
+	n := d.count(driver.MaxVectors)
+	for i := 0; i < n && d.ok(); i++ {
+		l := d.count(driver.MaxNameLen)
+		if d.bad || len(d.b) < l {
+			return nil
+		}
+		match := string(d.b[:l]) == name
+		d.b = d.b[l:]
+		dim := d.count(driver.MaxDim)
+		if !d.ok() || dim == 0 || len(d.b) < 4*dim {
+			return nil
+		}
+		if match {
+			v := make([]float32, dim)
+			for j := range v {
+				v[j] = math.Float32frombits(binary.LittleEndian.Uint32(d.b[4*j:]))
+			}
+			return v
+		}
+		d.b = d.b[4*dim:]
+	}
+	return nil
+}
