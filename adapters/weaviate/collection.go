@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/go-openapi/strfmt"
 	"github.com/vecguard/vecguard/vecguard/driver"
@@ -168,15 +169,18 @@ func (c *collection) Upsert(ctx context.Context, points []driver.Point) error {
 			return c.d.wrap(ctx, "batch upsert", err, false)
 		}
 		for i, r := range res {
-			if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
-				id := points[start+i].ID
-				if i < len(chunk) {
-					if pid, ok := pointIDFromUUID(string(chunk[i].ID)); ok {
-						id = pid
-					}
-				}
-				return driver.Errorf(driver.InvalidArgument, "weaviate: batch upsert: point %s was refused", id)
+			if r.Result == nil || r.Result.Errors == nil || len(r.Result.Errors.Error) == 0 || i >= len(chunk) {
+				continue
 			}
+			// The server's message may quote the point's values: keep only
+			// what it says about the kind of failure.
+			code := driver.InvalidArgument
+			for _, e := range r.Result.Errors.Error {
+				if e != nil && notFoundText(strings.ToLower(e.Message)) {
+					code = driver.NotFound
+				}
+			}
+			return driver.Errorf(code, "weaviate: batch upsert: point %s was refused", points[start+i].ID)
 		}
 	}
 	return nil
