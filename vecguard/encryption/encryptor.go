@@ -2,6 +2,8 @@ package encryption
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -131,6 +133,7 @@ type versionKeys struct {
 	tagKey  []byte
 	daead   *daead.AESSIV
 	aead    *subtle.AESGCM
+	gcm     cipher.AEAD // the same key as aead: Tink's format with no prefix, opened in place
 	beta    float64
 	sap     sync.Map // vector name -> *sap.Key
 }
@@ -169,6 +172,13 @@ func (e *Encryptor) versionKeys(kr *Keyring, s Scope, version uint32) (*versionK
 		return nil, err
 	}
 	if vk.aead, err = subtle.NewAESGCM(k); err != nil {
+		return nil, driver.Wrap(driver.Internal, err, "encryption: AES-GCM key")
+	}
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, driver.Wrap(driver.Internal, err, "encryption: AES-GCM key")
+	}
+	if vk.gcm, err = cipher.NewGCM(block); err != nil {
 		return nil, driver.Wrap(driver.Internal, err, "encryption: AES-GCM key")
 	}
 	got, _ := kr.cache.LoadOrStore(id, vk)
@@ -286,6 +296,48 @@ func (vk *versionKeys) encryptDet(field, v string) (string, error) {
 	}
 	return b64.EncodeToString(ct), nil
 }
+
+// openSecrets decodes and decrypts a point's sealed secrets (Tink's
+// AES-GCM format: 12-byte nonce, ciphertext, 16-byte tag) in a pooled
+// buffer, calls read with the plaintext and zeroes it. It returns
+// errSecrets when the base64 is malformed or read fails, and errTag when
+// authentication fails.
+func (vk *versionKeys) openSecrets(id driver.PointID, version uint32, secStr string, read func(pt []byte) error) *driver.Error {
+	bp := getBuf()
+	// The encoded string is copied behind the room for the decoded bytes:
+	// one pooled buffer for both.
+	dl := b64.DecodedLen(len(secStr))
+	b := append(slices.Grow((*bp)[:0], dl+len(secStr))[:dl], secStr...)
+	n, err := b64.Decode(b[:dl], b[dl:])
+	if err != nil {
+		putBuf(bp, b)
+		return errSecrets
+	}
+	ct := b[:n]
+	if n < gcmNonceSize+gcmTagSize {
+		putBuf(bp, b)
+		return errTag
+	}
+	pt, err := vk.gcm.Open(ct[gcmNonceSize:gcmNonceSize], ct[:gcmNonceSize], ct[gcmNonceSize:], secretsAD(vk.s, id, version))
+	if err != nil {
+		clear(ct)
+		putBuf(bp, b)
+		return errTag
+	}
+	err = read(pt)
+	clear(ct)
+	putBuf(bp, b)
+	if err != nil {
+		return errSecrets
+	}
+	return nil
+}
+
+// The sizes of Tink's AES-GCM format.
+const (
+	gcmNonceSize = 12
+	gcmTagSize   = 16
+)
 
 // tag computes a point's tag: HMAC-SHA256 under the tag key of
 //
@@ -539,18 +591,13 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 	// Authentic from here on; decrypt.
 	var sec *secrets
 	if secStr != "" {
-		ct, err := b64.DecodeString(secStr)
-		if err != nil {
-			return dataLoss(p.ID, errSecrets)
-		}
-		pt, err := vk.aead.Decrypt(ct, secretsAD(s, p.ID, m.version))
-		if err != nil {
-			return dataLoss(p.ID, errTag)
-		}
-		sec, err = parseSecrets(pt)
-		clear(pt) // the parsed values are copies
-		if err != nil {
-			return dataLoss(p.ID, errSecrets)
+		derr := vk.openSecrets(p.ID, m.version, secStr, func(pt []byte) error {
+			var err error
+			sec, err = parseSecrets(pt) // the parsed values are copies
+			return err
+		})
+		if derr != nil {
+			return dataLoss(p.ID, derr)
 		}
 	} else {
 		sec = &secrets{}

@@ -82,18 +82,15 @@ func (e *Encryptor) rankVector(kr *Keyring, s Scope, name string, p *driver.Poin
 	if !ok {
 		return nil, dataLoss(p.ID, errSecrets)
 	}
-	ct, err := b64.DecodeString(secStr)
-	if err != nil {
-		return nil, dataLoss(p.ID, errSecrets)
-	}
-	pt, err := vk.aead.Decrypt(ct, secretsAD(s, p.ID, m.version))
-	if err != nil {
-		return nil, dataLoss(p.ID, errTag)
-	}
-	v := secretVector(pt, name)
-	clear(pt)
-	if v == nil {
-		return nil, dataLoss(p.ID, errSecrets)
+	var v []float32
+	derr := vk.openSecrets(p.ID, m.version, secStr, func(pt []byte) error {
+		if v = secretVector(pt, name); v == nil {
+			return errSecrets
+		}
+		return nil
+	})
+	if derr != nil {
+		return nil, dataLoss(p.ID, derr)
 	}
 	return v, nil
 }
