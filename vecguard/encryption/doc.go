@@ -117,7 +117,11 @@
 // changed outside vecguard (any bit of a vector, IV, tag, sealed secret or
 // deterministic field), was sealed for another tenant, collection or point
 // ID, or under a key version the scope does not have (retired or
-// destroyed), or carries no metadata. Provider errors pass through: keys.Local
+// destroyed), or carries no metadata. RankVectors, with which the client
+// ranks search candidates before it opens the ones it returns, checks only
+// what it reads: the sealed secrets (AES-GCM, bound to the collection, point
+// ID and key version) or, without exact copies, nothing but the metadata
+// format. Provider errors pass through: keys.Local
 // fails with FailedPrecondition for a tenant whose keys were destroyed.
 // Filters the Encryptor cannot serve (a range or any condition on a
 // Randomized field, a range on a Deterministic one) fail with
@@ -129,11 +133,13 @@
 // β is measured in the units of the vectors: each stored and query vector
 // moves by at most β/4 (times the secret scale). The database ranks
 // ciphertexts; the client asks for Config.Oversample (default 4) times the
-// requested results per key version, decrypts them and rescores them
-// exactly, so what is lost is only the true neighbours the database ranked
-// below the candidates. The table measures recall@10 and nDCG@10 against
-// exact plaintext search on synthetic clustered unit vectors (10,000 base
-// vectors, 200 queries; sap's TestRecall, which also runs on .fvecs files):
+// requested results per key version, decrypts their exact vectors
+// (Encryptor.RankVectors) and rescores them exactly, so what is lost is
+// only the true neighbours the database ranked below the candidates; it
+// opens in full only the results it returns. The table measures recall@10
+// and nDCG@10 against exact plaintext search on synthetic clustered unit
+// vectors (10,000 base vectors, 200 queries; sap's TestRecall, which also
+// runs on .fvecs files):
 // "raw" is the database's ciphertext ranking by Cosine (the last column: by
 // Euclidean distance); "4×" and "8×" take that many times 10 candidates and
 // rescore them exactly, as the client does.
