@@ -658,6 +658,18 @@ func testEncTamper(t *testing.T, newHarness HarnessMaker) {
 	// Searches that meet a tampered point fail too, rather than return it.
 	_, err = ef.c.Search(ef.as(subjAlice, "t1"), ef.name, vecguard.SearchRequest{Vector: randomVector(newRand(4), 5, driver.Euclid), VectorName: "w", Limit: 12})
 	wantErr(t, "Search over tampered points", err, vecguard.ErrDataLoss)
+
+	// A search that returns a tampered point fails also when the client
+	// ranks more candidates than it returns (one result, oversampled): the
+	// query is the point's own plaintext vector, and only that point is
+	// tampered with.
+	ef = newEncFixture(t, newHarness, encryption.Config{}, encSpec())
+	pts = ef.write(t, "t1", 100, 12)
+	p := ef.rawPoint(t, pts[2].ID)
+	p.Vectors["w"][2] = math.Float32frombits(math.Float32bits(p.Vectors["w"][2]) ^ 1<<20)
+	ef.putRaw(t, p)
+	_, err = ef.c.Search(ef.as(subjAlice, "t1"), ef.name, vecguard.SearchRequest{Vector: pts[2].Vectors["w"], VectorName: "w", Limit: 1})
+	wantErr(t, "Search returning a tampered point", err, vecguard.ErrDataLoss)
 }
 
 // testEncForeignKey: a point of one tenant moved into another tenant's rows
