@@ -4,10 +4,10 @@ import (
 	"errors"
 
 	"github.com/milvus-io/milvus/pkg/v2/util/merr"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/grpcerr"
 )
 
 // ErrorCode implements driver.ErrorClassifier: it classifies the errors
@@ -25,43 +25,11 @@ func classify(err error) driver.Code {
 	}
 	var se interface{ GRPCStatus() *status.Status }
 	if errors.As(err, &se) {
-		if c := grpcCode(se.GRPCStatus().Code()); c != driver.Unknown {
+		if c := grpcerr.FromCode(se.GRPCStatus().Code()); c != driver.Unknown {
 			return c
 		}
 	}
 	return milvusCode(merr.Code(err))
-}
-
-func grpcCode(c codes.Code) driver.Code {
-	switch c {
-	case codes.Canceled:
-		return driver.Canceled
-	case codes.DeadlineExceeded:
-		return driver.DeadlineExceeded
-	case codes.InvalidArgument, codes.OutOfRange:
-		return driver.InvalidArgument
-	case codes.NotFound:
-		return driver.NotFound
-	case codes.AlreadyExists:
-		return driver.AlreadyExists
-	case codes.PermissionDenied:
-		return driver.PermissionDenied
-	case codes.Unauthenticated:
-		return driver.Unauthenticated
-	case codes.ResourceExhausted:
-		return driver.ResourceExhausted
-	case codes.FailedPrecondition, codes.Aborted:
-		return driver.FailedPrecondition
-	case codes.Unavailable:
-		return driver.Unavailable
-	case codes.DataLoss:
-		return driver.DataLoss
-	case codes.Internal:
-		return driver.Internal
-	case codes.Unimplemented:
-		return driver.Unimplemented
-	}
-	return driver.Unknown
 }
 
 // milvusCode maps the codes of Milvus's error catalogue (merr).

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/grpcerr"
 )
 
 // ErrorCode implements driver.ErrorClassifier: it classifies the gRPC status
@@ -35,39 +36,11 @@ func errorCode(err error) driver.Code {
 	if !ok {
 		return driver.Unknown
 	}
-	switch st.Code() {
-	case codes.Canceled:
-		return driver.Canceled
-	case codes.DeadlineExceeded:
-		return driver.DeadlineExceeded
-	case codes.InvalidArgument, codes.OutOfRange:
+	if c := st.Code(); c == codes.InvalidArgument && strings.Contains(st.Message(), "already exists") {
 		// Qdrant before 1.8 reported an existing collection this way.
-		if strings.Contains(st.Message(), "already exists") {
-			return driver.AlreadyExists
-		}
-		return driver.InvalidArgument
-	case codes.NotFound:
-		return driver.NotFound
-	case codes.AlreadyExists:
 		return driver.AlreadyExists
-	case codes.PermissionDenied:
-		return driver.PermissionDenied
-	case codes.Unauthenticated:
-		return driver.Unauthenticated
-	case codes.ResourceExhausted:
-		return driver.ResourceExhausted
-	case codes.FailedPrecondition:
-		return driver.FailedPrecondition
-	case codes.Unavailable, codes.Aborted:
-		return driver.Unavailable
-	case codes.DataLoss:
-		return driver.DataLoss
-	case codes.Internal:
-		return driver.Internal
-	case codes.Unimplemented:
-		return driver.Unimplemented
 	}
-	return driver.Unknown
+	return grpcerr.FromCode(st.Code())
 }
 
 // fail prepares an error from the go-client or the server for the guarded

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/grpcerr"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -95,38 +96,12 @@ func httpCode(status int, msg string) driver.Code {
 
 func grpcCode(c codes.Code, msg string) driver.Code {
 	lower := strings.ToLower(msg)
-	switch c {
-	case codes.Canceled:
-		return driver.Canceled
-	case codes.DeadlineExceeded:
-		return driver.DeadlineExceeded
-	case codes.InvalidArgument, codes.OutOfRange:
-		return driver.InvalidArgument
-	case codes.NotFound:
-		return driver.NotFound
-	case codes.AlreadyExists:
-		return driver.AlreadyExists
-	case codes.PermissionDenied:
-		return driver.PermissionDenied
-	case codes.Unauthenticated:
-		return driver.Unauthenticated
-	case codes.ResourceExhausted:
-		return driver.ResourceExhausted
-	case codes.FailedPrecondition, codes.Aborted:
-		return driver.FailedPrecondition
-	case codes.Unavailable:
-		return driver.Unavailable
-	case codes.DataLoss:
-		return driver.DataLoss
-	case codes.Internal:
-		return driver.Internal
-	case codes.Unimplemented:
-		return driver.Unimplemented
-	case codes.Unknown:
+	if c := grpcerr.FromCode(c); c != driver.Unknown {
+		return c
+	}
+	if c == codes.Unknown && notFoundText(lower) {
 		// Weaviate reports most failures as Unknown with a message.
-		if notFoundText(lower) {
-			return driver.NotFound
-		}
+		return driver.NotFound
 	}
 	return driver.Unknown
 }

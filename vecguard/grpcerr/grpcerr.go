@@ -50,6 +50,29 @@ func Code(c driver.Code) codes.Code {
 	return codes.Internal
 }
 
+// FromCode returns the vecguard code of a gRPC code, for drivers that
+// classify the status errors of a database's gRPC API: each code maps to
+// its namesake, OutOfRange to InvalidArgument, Aborted to Unavailable (the
+// call may be retried), and OK and Unknown to Unknown.
+func FromCode(c codes.Code) driver.Code {
+	switch c {
+	case codes.OutOfRange:
+		return driver.InvalidArgument
+	case codes.Aborted:
+		return driver.Unavailable
+	case codes.Internal:
+		return driver.Internal
+	case codes.OK, codes.Unknown:
+		return driver.Unknown
+	}
+	for dc, gc := range codeOf {
+		if gc == c && driver.Code(dc) != driver.Unknown {
+			return driver.Code(dc)
+		}
+	}
+	return driver.Unknown
+}
+
 // Status converts err to the gRPC status a caller should see.
 //
 //   - nil gives an OK status.

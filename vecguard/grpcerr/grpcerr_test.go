@@ -227,3 +227,27 @@ func TestInterceptors(t *testing.T) {
 		}
 	}
 }
+
+// TestFromCode checks that FromCode inverts Code for every vecguard code
+// with a gRPC namesake, and maps the remaining gRPC codes as documented.
+func TestFromCode(t *testing.T) {
+	for c := driver.Canceled; c <= driver.Unimplemented; c++ {
+		if got := grpcerr.FromCode(grpcerr.Code(c)); got != c {
+			t.Errorf("FromCode(Code(%v)) = %v", c, got)
+		}
+	}
+	for _, tc := range []struct {
+		in   codes.Code
+		want driver.Code
+	}{
+		{codes.OK, driver.Unknown},
+		{codes.Unknown, driver.Unknown},
+		{codes.OutOfRange, driver.InvalidArgument},
+		{codes.Aborted, driver.Unavailable},
+		{codes.Code(99), driver.Unknown},
+	} {
+		if got := grpcerr.FromCode(tc.in); got != tc.want {
+			t.Errorf("FromCode(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
