@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/vecguard/vecguard/adapters/memory"
+	"github.com/vecguard/vecguard/internal/toyembed"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/audit/tlogfile"
@@ -105,7 +106,7 @@ func run() error {
 	step("1. The platform operator creates one collection shared by two tenants")
 	err = client.CreateCollection(ops, vecguard.CollectionSpec{
 		Name:    "docs",
-		Vectors: []vecguard.VectorSpec{{Name: "text", Dim: toyDim, Distance: vecguard.Cosine}},
+		Vectors: []vecguard.VectorSpec{{Name: "text", Dim: toyembed.Dim, Distance: vecguard.Cosine}},
 		Fields: []vecguard.FieldSpec{
 			{Name: "tenant", Kind: vecguard.KindString, Filterable: true},
 			{Name: "department", Kind: vecguard.KindString, Filterable: true},
@@ -143,7 +144,7 @@ func run() error {
 		{bob, "bob (globex, analyst, department finance)"},
 	} {
 		hits, err := client.Search(who.ctx, "docs", vecguard.SearchRequest{
-			Vector: embed(query), Limit: 5, PayloadFields: []string{"tenant", "department", "title"},
+			Vector: toyembed.Embed(query), Limit: 5, PayloadFields: []string{"tenant", "department", "title"},
 		})
 		if err != nil {
 			return err
@@ -162,7 +163,7 @@ func run() error {
 	explain("globex-ingest writes a row into tenant acme", client.Upsert(globexIngest, "docs", evil))
 
 	hits, err := client.Search(bob, "docs", vecguard.SearchRequest{
-		Vector: embed(query), Limit: 5, Filter: vecguard.Eq("tenant", vecguard.String("acme")),
+		Vector: toyembed.Embed(query), Limit: 5, Filter: vecguard.Eq("tenant", vecguard.String("acme")),
 	})
 	explain(fmt.Sprintf("bob filters on tenant == \"acme\" (a caller's filter narrows, never widens): %d results", len(hits)), err)
 
@@ -216,7 +217,7 @@ func points(docs []doc) []vecguard.Point {
 	for i, d := range docs {
 		out[i] = vecguard.Point{
 			ID:      vecguard.NumID(d.id),
-			Vectors: map[string][]float32{"text": embed(d.title + " " + d.text)},
+			Vectors: map[string][]float32{"text": toyembed.Embed(d.title + " " + d.text)},
 			Payload: map[string]any{"department": d.dept, "status": d.status, "title": d.title, "text": d.text},
 		}
 	}

@@ -89,24 +89,3 @@ func TestTrail(t *testing.T) {
 		}
 	}
 }
-
-func TestEmbed(t *testing.T) {
-	a, b := embed("Vacation policy"), embed("vacation POLICY!")
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatal("embedding depends on case or punctuation")
-		}
-	}
-	var n float32
-	for _, x := range a {
-		n += x * x
-	}
-	if n < 0.999 || n > 1.001 {
-		t.Fatalf("norm² = %v", n)
-	}
-	for _, x := range embed("a b") { // no word of three letters
-		if x != 0 {
-			t.Fatal("short words counted")
-		}
-	}
-}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vecguard/vecguard/examples/grpc-rag/ragpb"
+	"github.com/vecguard/vecguard/internal/toyembed"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
@@ -118,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) createCollections(ctx context.Context, tenants []string) error {
 	ctx = bootstrap(ctx)
-	vectors := []vecguard.VectorSpec{{Name: "text", Dim: dim, Distance: vecguard.Cosine}}
+	vectors := []vecguard.VectorSpec{{Name: "text", Dim: toyembed.Dim, Distance: vecguard.Cosine}}
 	specs := []vecguard.CollectionSpec{{
 		Name:        SharedCollection,
 		Vectors:     vectors,
@@ -175,7 +176,7 @@ func (s *Server) AddDocuments(ctx context.Context, req *ragpb.AddDocumentsReques
 		}
 		points = append(points, vecguard.Point{
 			ID:      vecguard.NumID(d.GetId()),
-			Vectors: map[string][]float32{"text": embed(d.GetTitle() + " " + d.GetText())},
+			Vectors: map[string][]float32{"text": toyembed.Embed(d.GetTitle() + " " + d.GetText())},
 			Payload: map[string]any{"title": d.GetTitle(), "text": d.GetText()},
 		})
 	}
@@ -197,7 +198,7 @@ func (s *Server) Search(ctx context.Context, req *ragpb.SearchRequest) (*ragpb.S
 		return nil, status.Errorf(codes.InvalidArgument, "top_k must be 1 to %d and the query at most %d bytes", maxTopK, maxTextBytes)
 	}
 	hits, err := s.client.Search(ctx, req.GetCollection(), vecguard.SearchRequest{
-		Vector:        embed(req.GetQuery()),
+		Vector:        toyembed.Embed(req.GetQuery()),
 		Limit:         k,
 		PayloadFields: []string{"title", "text"},
 	})
