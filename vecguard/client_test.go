@@ -508,3 +508,44 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("Violations() = %d", v)
 	}
 }
+
+// TestScrollCursorNeverNamesADroppedRow: a page that ends on a row the
+// re-check dropped is refused, so no cursor carries another tenant's ID.
+func TestScrollCursorNeverNamesADroppedRow(t *testing.T) {
+	store := memory.New()
+	c := setup(t, leaky{store}, nil, true, 4)
+	if err := c.Upsert(as("alice", "t2"), "docs", points(4, 101)); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	foreign := map[string]bool{}
+	for id := uint64(101); id <= 104; id++ {
+		foreign[vecguard.CursorAfter(vecguard.NumID(id))] = true
+	}
+	ctx := as("alice", "t1")
+	cursor, refused := "", false
+	for range 10 {
+		pg, err := c.Scroll(ctx, "docs", vecguard.ScrollRequest{Limit: 2, Cursor: cursor, WithPayload: true})
+		if err != nil {
+			if !errors.Is(err, vecguard.ErrInternal) {
+				t.Fatalf("Scroll: %v, want ErrInternal", err)
+			}
+			refused = true
+			break
+		}
+		if foreign[pg.Cursor] {
+			t.Fatalf("a cursor names a row of another tenant")
+		}
+		for _, p := range pg.Points {
+			if p.Payload["tenant"] != "t1" {
+				t.Fatalf("Scroll returned %v of tenant %v", p.ID, p.Payload["tenant"])
+			}
+		}
+		if pg.Cursor == "" {
+			break
+		}
+		cursor = pg.Cursor
+	}
+	if !refused {
+		t.Error("the scroll over a leaking driver was never refused")
+	}
+}

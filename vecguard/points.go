@@ -780,6 +780,11 @@ func (c *Client) Scroll(ctx context.Context, collection string, req ScrollReques
 		return page, err
 	}
 	kept := k.recheck(stored, pg.Points)
+	if !pg.Next.IsZero() && (len(kept) == 0 || kept[len(kept)-1].ID != pg.Next) {
+		// The page ends on a row the re-check dropped: a cursor after it
+		// would tell the caller that row's ID. Refuse (a driver bug).
+		return page, driver.Errorf(driver.Internal, "the database returned rows outside the filter; the scroll cannot continue")
+	}
 	if err := k.finish(st, kept, proj, req.WithVectors); err != nil {
 		return page, err
 	}
