@@ -456,19 +456,35 @@ func clampInt(n uint64) int {
 	return int(n)
 }
 
-func searchBatchRPC(ctx context.Context, g *vecguard.Client, req *qc.SearchBatchPoints) (*qc.SearchBatchResponse, error) {
-	out := &qc.SearchBatchResponse{}
-	for _, sp := range req.GetSearchPoints() {
-		if sp.GetCollectionName() == "" {
-			sp.CollectionName = req.GetCollectionName()
+// batch serves the requests of a batch RPC one by one, in order. A request
+// without a collection name takes the batch's, on a copy: the caller's
+// message is not changed.
+func batch[Q proto.Message, R interface{ GetResult() []*qc.ScoredPoint }](
+	ctx context.Context, g *vecguard.Client, coll string, reqs []Q,
+	name func(Q) *string, one func(context.Context, *vecguard.Client, Q) (R, error),
+) ([]*qc.BatchResult, error) {
+	out := make([]*qc.BatchResult, 0, len(reqs))
+	for _, q := range reqs {
+		if *name(q) == "" {
+			q = proto.Clone(q).(Q)
+			*name(q) = coll
 		}
-		res, err := searchRPC(ctx, g, sp)
+		res, err := one(ctx, g, q)
 		if err != nil {
 			return nil, err
 		}
-		out.Result = append(out.Result, &qc.BatchResult{Result: res.GetResult()})
+		out = append(out, &qc.BatchResult{Result: res.GetResult()})
 	}
 	return out, nil
+}
+
+func searchBatchRPC(ctx context.Context, g *vecguard.Client, req *qc.SearchBatchPoints) (*qc.SearchBatchResponse, error) {
+	res, err := batch(ctx, g, req.GetCollectionName(), req.GetSearchPoints(),
+		func(q *qc.SearchPoints) *string { return &q.CollectionName }, searchRPC)
+	if err != nil {
+		return nil, err
+	}
+	return &qc.SearchBatchResponse{Result: res}, nil
 }
 
 // cursorBefore turns Qdrant's scroll offset (the first ID to return) into
@@ -597,18 +613,12 @@ func recommend(ctx context.Context, g *vecguard.Client, coll string, pos, neg []
 }
 
 func recommendBatchRPC(ctx context.Context, g *vecguard.Client, req *qc.RecommendBatchPoints) (*qc.RecommendBatchResponse, error) {
-	out := &qc.RecommendBatchResponse{}
-	for _, rp := range req.GetRecommendPoints() {
-		if rp.GetCollectionName() == "" {
-			rp.CollectionName = req.GetCollectionName()
-		}
-		res, err := recommendRPC(ctx, g, rp)
-		if err != nil {
-			return nil, err
-		}
-		out.Result = append(out.Result, &qc.BatchResult{Result: res.GetResult()})
+	res, err := batch(ctx, g, req.GetCollectionName(), req.GetRecommendPoints(),
+		func(q *qc.RecommendPoints) *string { return &q.CollectionName }, recommendRPC)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &qc.RecommendBatchResponse{Result: res}, nil
 }
 
 func countRPC(ctx context.Context, g *vecguard.Client, req *qc.CountPoints) (*qc.CountResponse, error) {
@@ -741,18 +751,12 @@ func exampleIDs(in []*qc.VectorInput) ([]driver.PointID, error) {
 }
 
 func queryBatchRPC(ctx context.Context, g *vecguard.Client, req *qc.QueryBatchPoints) (*qc.QueryBatchResponse, error) {
-	out := &qc.QueryBatchResponse{}
-	for _, qp := range req.GetQueryPoints() {
-		if qp.GetCollectionName() == "" {
-			qp.CollectionName = req.GetCollectionName()
-		}
-		res, err := queryRPC(ctx, g, qp)
-		if err != nil {
-			return nil, err
-		}
-		out.Result = append(out.Result, &qc.BatchResult{Result: res.GetResult()})
+	res, err := batch(ctx, g, req.GetCollectionName(), req.GetQueryPoints(),
+		func(q *qc.QueryPoints) *string { return &q.CollectionName }, queryRPC)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &qc.QueryBatchResponse{Result: res}, nil
 }
 
 // collectionInfoRPC describes a collection from its vecguard spec: vectors

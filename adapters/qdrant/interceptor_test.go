@@ -715,3 +715,46 @@ func TestTransparentEncryption(t *testing.T) {
 		t.Errorf("query through the guard: %v, %v", hits, err)
 	}
 }
+
+// TestTransparentBatch serves a QueryBatch through the guard: every query
+// is filtered to the caller's tenant, a query without a collection name
+// takes the batch's, and the caller's request message is left unchanged.
+func TestTransparentBatch(t *testing.T) {
+	tr := newTransparent(t)
+	ctx := t.Context()
+	a, b := as(ctx, "a"), as(ctx, "b")
+	if err := tr.guard.CreateCollection(as(ctx, "ops", "admin"), docsSpec); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		ctx context.Context
+		ids []uint64
+	}{{a, []uint64{1, 2, 3}}, {b, []uint64{7, 8, 9}}} {
+		var ps []*qc.PointStruct
+		for _, id := range w.ids {
+			ps = append(ps, qpoint(id, float32(id), 1, map[string]any{"color": "red"}))
+		}
+		if _, err := tr.app.Upsert(w.ctx, &qc.UpsertPoints{CollectionName: "docs", Points: ps}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	named := &qc.QueryPoints{CollectionName: "docs", Query: qc.NewQuery(1, 1), Limit: qc.PtrOf(uint64(10))}
+	unnamed := &qc.QueryPoints{Query: qc.NewQuery(1, 0), Limit: qc.PtrOf(uint64(10))}
+	res, err := tr.app.QueryBatch(b, &qc.QueryBatchPoints{CollectionName: "docs", QueryPoints: []*qc.QueryPoints{named, unnamed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d results, want 2", len(res))
+	}
+	for i, r := range res {
+		ids := scoredIDs(r.GetResult())
+		slices.Sort(ids)
+		if !slices.Equal(ids, []uint64{7, 8, 9}) {
+			t.Errorf("query %d of b's batch found %v, want [7 8 9]", i, ids)
+		}
+	}
+	if unnamed.GetCollectionName() != "" {
+		t.Errorf("the guard changed the caller's request: collection %q", unnamed.GetCollectionName())
+	}
+}

@@ -519,16 +519,10 @@ func (s *pointsService) Search(_ context.Context, req *qdrant.SearchPoints) (*qd
 
 func (s *pointsService) SearchBatch(ctx context.Context, req *qdrant.SearchBatchPoints) (*qdrant.SearchBatchResponse, error) {
 	t := time.Now()
-	var out []*qdrant.BatchResult
-	for _, sp := range req.GetSearchPoints() {
-		if sp.GetCollectionName() == "" {
-			sp.CollectionName = req.GetCollectionName()
-		}
-		r, err := s.Search(ctx, sp)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &qdrant.BatchResult{Result: r.GetResult()})
+	out, err := batch(ctx, req.GetCollectionName(), req.GetSearchPoints(),
+		func(q *qdrant.SearchPoints) *string { return &q.CollectionName }, s.Search)
+	if err != nil {
+		return nil, err
 	}
 	return &qdrant.SearchBatchResponse{Result: out, Time: since(t)}, nil
 }
@@ -659,16 +653,10 @@ func (s *pointsService) Recommend(_ context.Context, req *qdrant.RecommendPoints
 
 func (s *pointsService) RecommendBatch(ctx context.Context, req *qdrant.RecommendBatchPoints) (*qdrant.RecommendBatchResponse, error) {
 	t := time.Now()
-	var out []*qdrant.BatchResult
-	for _, rp := range req.GetRecommendPoints() {
-		if rp.GetCollectionName() == "" {
-			rp.CollectionName = req.GetCollectionName()
-		}
-		r, err := s.Recommend(ctx, rp)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &qdrant.BatchResult{Result: r.GetResult()})
+	out, err := batch(ctx, req.GetCollectionName(), req.GetRecommendPoints(),
+		func(q *qdrant.RecommendPoints) *string { return &q.CollectionName }, s.Recommend)
+	if err != nil {
+		return nil, err
 	}
 	return &qdrant.RecommendBatchResponse{Result: out, Time: since(t)}, nil
 }
@@ -737,16 +725,10 @@ func (s *pointsService) Query(_ context.Context, req *qdrant.QueryPoints) (*qdra
 
 func (s *pointsService) QueryBatch(ctx context.Context, req *qdrant.QueryBatchPoints) (*qdrant.QueryBatchResponse, error) {
 	t := time.Now()
-	var out []*qdrant.BatchResult
-	for _, qp := range req.GetQueryPoints() {
-		if qp.GetCollectionName() == "" {
-			qp.CollectionName = req.GetCollectionName()
-		}
-		r, err := s.Query(ctx, qp)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &qdrant.BatchResult{Result: r.GetResult()})
+	out, err := batch(ctx, req.GetCollectionName(), req.GetQueryPoints(),
+		func(q *qdrant.QueryPoints) *string { return &q.CollectionName }, s.Query)
+	if err != nil {
+		return nil, err
 	}
 	return &qdrant.QueryBatchResponse{Result: out, Time: since(t)}, nil
 }
@@ -934,4 +916,24 @@ func (s *pointsService) Facet(_ context.Context, req *qdrant.FacetCounts) (*qdra
 		return nil, err
 	}
 	return &qdrant.FacetResponse{Hits: hits, Time: since(t)}, nil
+}
+
+// batch serves the requests of a batch RPC one by one, in order; a request
+// without a collection name takes the batch's.
+func batch[Q any, R interface{ GetResult() []*qdrant.ScoredPoint }](
+	ctx context.Context, coll string, reqs []Q,
+	name func(Q) *string, one func(context.Context, Q) (R, error),
+) ([]*qdrant.BatchResult, error) {
+	out := make([]*qdrant.BatchResult, 0, len(reqs))
+	for _, q := range reqs {
+		if *name(q) == "" {
+			*name(q) = coll
+		}
+		r, err := one(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &qdrant.BatchResult{Result: r.GetResult()})
+	}
+	return out, nil
 }
