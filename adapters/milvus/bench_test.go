@@ -13,6 +13,7 @@ import (
 	"github.com/milvus-io/milvus/client/v2/milvusclient"
 
 	"github.com/vecguard/vecguard/adapters/milvus"
+	"github.com/vecguard/vecguard/internal/benchtest"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
@@ -166,28 +167,15 @@ func BenchmarkMilvusSearch(b *testing.B) {
 	}
 	runtime.GC()
 
-	for _, bc := range []struct {
-		name   string
-		search func([]float32) error
-	}{{"raw", raw}, {"driver", direct}, {"guarded", guarded}, {"guarded-encrypted", encrypted}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			cpu := processCPU()
-			for b.Loop() {
-				if err := bc.search(queries[i%len(queries)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-			// CPU time of the whole process (client, guard, audit and
-			// server) per search: unlike ns/op, it does not count time
-			// spent waiting for a CPU that other processes hold.
-			if cpu := processCPU() - cpu; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
-		})
-	}
+	// CPU time per search: of the whole process (client, guard, audit and
+	// the in-process server) for the test servers, of the client alone when
+	// the server is another process.
+	benchtest.RunSearches(b, queries, "cpu-ns/op",
+		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "driver", Search: direct},
+		benchtest.Path{Name: "guarded", Search: guarded},
+		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
+	)
 	if v := client.Violations() + encClient.Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)
 	}

@@ -11,6 +11,7 @@ import (
 
 	qc "github.com/qdrant/go-client/qdrant"
 
+	"github.com/vecguard/vecguard/internal/benchtest"
 	"github.com/vecguard/vecguard/internal/qdranttest"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
@@ -140,28 +141,14 @@ func BenchmarkQdrantSearch(b *testing.B) {
 	}
 	runtime.GC()
 
-	for _, bc := range []struct {
-		name   string
-		search func([]float32) error
-	}{{"raw", raw}, {"guarded", guarded}, {"guarded-encrypted", encrypted}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			cpu := processCPU()
-			for b.Loop() {
-				if err := bc.search(queries[i%len(queries)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-			// CPU time of the whole process (client, guard, audit and
-			// server) per search: unlike ns/op, it does not count time
-			// spent waiting for a CPU that other processes hold.
-			if cpu := processCPU() - cpu; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
-		})
-	}
+	// CPU time per search: of the whole process (client, guard, audit and
+	// the in-process server) for the test servers, of the client alone when
+	// the server is another process.
+	benchtest.RunSearches(b, queries, "cpu-ns/op",
+		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "guarded", Search: guarded},
+		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
+	)
 	if v := client.Violations() + encClient.Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)
 	}

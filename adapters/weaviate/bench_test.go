@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vecguard/vecguard/adapters/weaviate"
+	"github.com/vecguard/vecguard/internal/benchtest"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
@@ -244,28 +245,14 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 		}
 	}
 	runtime.GC()
-	for _, bc := range []struct {
-		name   string
-		search func([]float32) error
-	}{{"raw", raw}, {"guarded", guarded}, {"guarded-encrypted", encrypted}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			cpu := processCPU()
-			for b.Loop() {
-				if err := bc.search(queries[i%len(queries)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-			// CPU time of this process (client, guard and audit; the
-			// server is another process) per search: what the guard adds,
-			// without the time spent waiting for a CPU others hold.
-			if cpu := processCPU() - cpu; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "client-cpu-ns/op")
-			}
-		})
-	}
+	// CPU time per search: of the whole process (client, guard, audit and
+	// the in-process server) for the test servers, of the client alone when
+	// the server is another process.
+	benchtest.RunSearches(b, queries, "client-cpu-ns/op",
+		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "guarded", Search: guarded},
+		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
+	)
 	for _, c := range sb.clients {
 		if v := c.Violations(); v != 0 {
 			b.Fatalf("%d re-check violations", v)

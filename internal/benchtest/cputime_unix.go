@@ -1,13 +1,12 @@
 //go:build unix
 
-package weaviate_test
+package benchtest
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time this process has used (user + system).
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {

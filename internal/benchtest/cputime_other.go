@@ -1,8 +1,7 @@
 //go:build !unix
 
-package milvus_test
+package benchtest
 
 import "time"
 
-// processCPU is not measured on this platform.
 func processCPU() time.Duration { return 0 }
