@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/vecguard/vecguard/internal/recalltest"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
@@ -68,7 +69,7 @@ func recallTable(t *testing.T, n, nq, dim int, betas []float64) []recallRow {
 	ctx := context.Background()
 	d := open(t, nil)
 	t.Cleanup(func() { d.Close() })
-	base, queries := clusteredData(dim, n, nq, 42)
+	base, queries := recalltest.Clustered(dim, n, nq, 42)
 	pts := make([]driver.Point, n)
 	for i := range pts {
 		pts[i] = driver.Point{ID: driver.NumID(uint64(i)), Vectors: map[string][]float32{"v": base[i]}, Payload: map[string]any{}}
@@ -223,57 +224,4 @@ func recallNDCG(truth, got []driver.PointID) (recall, ndcg float64) {
 		}
 	}
 	return recall / float64(len(truth)), dcg / ideal
-}
-
-// clusteredData is package sap's recall data generator (unit vectors from
-// a two-level mixture: 40 topics of 25 subtopics), repeated here because
-// test code is not importable. Queries come from the same distribution and
-// are not in the base set.
-func clusteredData(d, n, q int, seed uint64) (base, queries [][]float32) {
-	r := rand.New(rand.NewPCG(seed, 0x7265636c))
-	gauss := func(scale float64) []float64 {
-		v := make([]float64, d)
-		for i := range v {
-			v[i] = r.NormFloat64() * scale / math.Sqrt(float64(d))
-		}
-		return v
-	}
-	unit := func(v []float64) []float32 {
-		var s float64
-		for _, x := range v {
-			s += x * x
-		}
-		out := make([]float32, d)
-		for i := range v {
-			out[i] = float32(v[i] / math.Sqrt(s))
-		}
-		return out
-	}
-	const topics, subs = 40, 25
-	centers := make([][]float64, topics*subs)
-	for tp := range topics {
-		top := gauss(1)
-		for s := range subs {
-			c := gauss(0.7)
-			for i := range c {
-				c[i] += top[i]
-			}
-			centers[tp*subs+s] = c
-		}
-	}
-	point := func() []float32 {
-		c := centers[r.IntN(len(centers))]
-		v := gauss(0.8)
-		for i := range v {
-			v[i] += c[i]
-		}
-		return unit(v)
-	}
-	for range n {
-		base = append(base, point())
-	}
-	for range q {
-		queries = append(queries, point())
-	}
-	return base, queries
 }

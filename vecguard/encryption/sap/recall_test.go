@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vecguard/vecguard/internal/recalltest"
 )
 
 // The recall harness compares nearest-neighbour search over SAP ciphertexts
@@ -64,7 +65,7 @@ func TestRecall(t *testing.T) {
 		return
 	}
 	for _, d := range []int{384, 768} {
-		base, queries := clusteredData(d, *recallN, *recallQ, 42)
+		base, queries := recalltest.Clustered(d, *recallN, *recallQ, 42)
 		t.Logf("synthetic clustered data: %d base vectors, %d queries, d = %d", len(base), len(queries), d)
 		logRecallTable(t, recallTable(base, queries))
 	}
@@ -73,7 +74,7 @@ func TestRecall(t *testing.T) {
 // TestRecallSmall runs a small version of the harness on every test run:
 // recall falls as β grows and stays high for small β.
 func TestRecallSmall(t *testing.T) {
-	base, queries := clusteredData(64, 2000, 40, 7)
+	base, queries := recalltest.Clustered(64, 2000, 40, 7)
 	rows := recallTable(base, queries)
 	if rows[0].clientRecall < 0.95 {
 		t.Errorf("β = %v: client recall %.3f", rows[0].beta, rows[0].clientRecall)
@@ -94,62 +95,6 @@ func logRecallTable(t *testing.T, rows []recallResult) {
 	for _, r := range rows {
 		t.Logf("| %.2g | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |", r.beta, r.rawRecall, r.rawNDCG, r.clientRecall, r.clientNDCG, r.over8Recall, r.over8NDCG, r.euclidRecall)
 	}
-}
-
-// clusteredData draws unit vectors from a two-level mixture: 40 topics of
-// 25 subtopics, points scattered around their subtopic. For d = 384 and
-// 10,000 points a query's cosine similarity to its 1st, 10th, 40th, 100th
-// and 1000th neighbour averages about 0.72, 0.62, 0.51, 0.48 and 0.07: a
-// smooth decay like that of sentence embeddings, with no gap after the
-// 10th neighbour that would make oversampling look better than it is.
-// Queries come from the same distribution and are not in the base set.
-func clusteredData(d, n, q int, seed uint64) (base, queries [][]float32) {
-	r := rand.New(rand.NewPCG(seed, 0x7265636c))
-	gauss := func(scale float64) []float64 {
-		v := make([]float64, d)
-		for i := range v {
-			v[i] = r.NormFloat64() * scale / math.Sqrt(float64(d))
-		}
-		return v
-	}
-	unit := func(v []float64) []float32 {
-		var s float64
-		for _, x := range v {
-			s += x * x
-		}
-		out := make([]float32, d)
-		for i := range v {
-			out[i] = float32(v[i] / math.Sqrt(s))
-		}
-		return out
-	}
-	const topics, subs = 40, 25
-	centers := make([][]float64, topics*subs)
-	for tp := range topics {
-		top := gauss(1)
-		for s := range subs {
-			c := gauss(0.7)
-			for i := range c {
-				c[i] += top[i]
-			}
-			centers[tp*subs+s] = c
-		}
-	}
-	point := func() []float32 {
-		c := centers[r.IntN(len(centers))]
-		v := gauss(0.8)
-		for i := range v {
-			v[i] += c[i]
-		}
-		return unit(v)
-	}
-	for range n {
-		base = append(base, point())
-	}
-	for range q {
-		queries = append(queries, point())
-	}
-	return base, queries
 }
 
 // recallTable measures every β in recallBetas.
