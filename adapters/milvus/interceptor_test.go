@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
@@ -21,56 +20,12 @@ import (
 
 	"github.com/vecguard/vecguard/adapters/milvus/internal/milvusexpr"
 	"github.com/vecguard/vecguard/adapters/milvus/internal/milvustest"
+	"github.com/vecguard/vecguard/internal/guardtest"
 	"github.com/vecguard/vecguard/vecguard"
-	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
 )
-
-// recorder keeps the RPCs that reach the server.
-type recorder struct {
-	mu      sync.Mutex
-	methods []string
-}
-
-func (r *recorder) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	r.mu.Lock()
-	r.methods = append(r.methods, info.FullMethod)
-	r.mu.Unlock()
-	return h(ctx, req)
-}
-
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := r.methods
-	r.methods = nil
-	return m
-}
-
-// auditLog keeps audit records.
-type auditLog struct {
-	mu   sync.Mutex
-	recs []audit.Record
-}
-
-func (a *auditLog) Audit(_ context.Context, r *audit.Record) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.recs = append(a.recs, *r)
-	return nil
-}
-
-func (a *auditLog) ops() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []string
-	for _, r := range a.recs {
-		out = append(out, r.Operation)
-	}
-	return out
-}
 
 // policy: admin may do anything; everyone else reads and writes the rows
 // of their tenant, and "reader" only reads.
@@ -87,8 +42,8 @@ var policy = authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a 
 })
 
 type transparentRig struct {
-	rec   *recorder
-	log   *auditLog
+	rec   *guardtest.Methods
+	log   *guardtest.Auditor
 	guard *vecguard.Client
 	app   *milvusclient.Client
 	spec  *driver.CollectionSpec
@@ -103,8 +58,8 @@ func as(subject, tenant string) context.Context {
 // collection "docs" through the guard.
 func newRig(t *testing.T, withAdmin bool) *transparentRig {
 	t.Helper()
-	r := &transparentRig{rec: &recorder{}, log: &auditLog{}}
-	srv := milvustest.Start(t, &milvustest.Options{UnaryInterceptor: r.rec.intercept})
+	r := &transparentRig{rec: &guardtest.Methods{}, log: &guardtest.Auditor{}}
+	srv := milvustest.Start(t, &milvustest.Options{UnaryInterceptor: r.rec.Intercept})
 	ctx := t.Context()
 	d, err := Open(ctx, &milvusclient.ClientConfig{Address: srv.Addr()}, nil)
 	if err != nil {
@@ -140,7 +95,7 @@ func newRig(t *testing.T, withAdmin bool) *transparentRig {
 	if err := r.guard.CreateCollection(as("admin", ""), *r.spec); err != nil {
 		t.Fatal(err)
 	}
-	r.rec.take()
+	r.rec.Take()
 	return r
 }
 
@@ -202,7 +157,7 @@ func TestTransparentData(t *testing.T) {
 	r.insert(t, bob, []uint64{10, 11}, [][]float32{{0, 0}, {0, 1}}, []string{"red", "green"}, []string{"x", "y"})
 	// The guard's driver writes with Upsert: an Insert at the server would
 	// be the application's, sent on unguarded.
-	if got := r.rec.take(); slices.Contains(got, milvuspb.MilvusService_Insert_FullMethodName) {
+	if got := r.rec.Take(); slices.Contains(got, milvuspb.MilvusService_Insert_FullMethodName) {
 		t.Errorf("the application's Insert reached the server: %v", got)
 	}
 
@@ -309,7 +264,7 @@ func TestTransparentData(t *testing.T) {
 			t.Errorf("Bob overwriting Alice's point: %v, want PermissionDenied", err)
 		}
 	})
-	ops := r.log.ops()
+	ops := r.log.Ops()
 	for _, want := range []string{"upsert", "search", "scroll", "count", "get", "delete"} {
 		if !slices.Contains(ops, want) {
 			t.Errorf("no %s in the audit log %v", want, ops)
@@ -334,7 +289,7 @@ func TestTransparentRefused(t *testing.T) {
 			t.Errorf("%s: %v, want PermissionDenied", name, err)
 		}
 	}
-	if got := r.rec.take(); len(got) != 0 {
+	if got := r.rec.Take(); len(got) != 0 {
 		t.Errorf("refused RPCs reached the server: %v", got)
 	}
 	for _, expr := range []string{`color like "r%"`, `_vg_id > "n"`, `_vg_payload["extra"] == "a"`, `json_contains(_vg_payload["x"], 1)`} {
@@ -353,17 +308,17 @@ func TestTransparentAdmin(t *testing.T) {
 	if status.Code(err) != codes.PermissionDenied {
 		t.Errorf("DescribeIndex by a non-administrator: %v", err)
 	}
-	if got := r.rec.take(); len(got) != 0 {
+	if got := r.rec.Take(); len(got) != 0 {
 		t.Errorf("a refused admin RPC reached the server: %v", got)
 	}
 	desc, err := r.app.DescribeIndex(as("admin", ""), milvusclient.NewDescribeIndexOption("docs", "v"))
 	if err != nil || desc.Name() != "v" {
 		t.Fatalf("DescribeIndex by the administrator: %v, %v", desc, err)
 	}
-	if got := r.rec.take(); !slices.Contains(got, milvuspb.MilvusService_DescribeIndex_FullMethodName) {
+	if got := r.rec.Take(); !slices.Contains(got, milvuspb.MilvusService_DescribeIndex_FullMethodName) {
 		t.Errorf("the administrator's DescribeIndex did not reach the server: %v", got)
 	}
-	ops := r.log.ops()
+	ops := r.log.Ops()
 	if n := strings.Count(strings.Join(ops, ","), "describe_index"); n != 2 {
 		t.Errorf("%d describe_index audit records, want 2 (one denied, one allowed): %v", n, ops)
 	}
@@ -404,7 +359,7 @@ func TestTransparentCollections(t *testing.T) {
 	if err := r.app.DropCollection(as("admin", ""), milvusclient.NewDropCollectionOption("docs")); err != nil {
 		t.Errorf("DropCollection by the administrator: %v", err)
 	}
-	if got := r.rec.take(); slices.Contains(got, milvuspb.MilvusService_LoadCollection_FullMethodName) {
+	if got := r.rec.Take(); slices.Contains(got, milvuspb.MilvusService_LoadCollection_FullMethodName) {
 		t.Errorf("the application's LoadCollection reached the server: %v", got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	qc "github.com/qdrant/go-client/qdrant"
@@ -16,77 +15,33 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vecguard/vecguard/internal/guardtest"
 	"github.com/vecguard/vecguard/internal/qdranttest"
 	"github.com/vecguard/vecguard/vecguard"
-	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
 )
-
-// recorder counts the RPCs that reach the server.
-type recorder struct {
-	mu      sync.Mutex
-	methods []string
-}
-
-func (r *recorder) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	r.mu.Lock()
-	r.methods = append(r.methods, info.FullMethod)
-	r.mu.Unlock()
-	return h(ctx, req)
-}
-
-func (r *recorder) reset() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := r.methods
-	r.methods = nil
-	return m
-}
-
-// auditLog keeps the guard's audit records.
-type auditLog struct {
-	mu   sync.Mutex
-	recs []audit.Record
-}
-
-func (a *auditLog) Audit(_ context.Context, r *audit.Record) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.recs = append(a.recs, *r)
-	return nil
-}
-
-func (a *auditLog) ops() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []string
-	for _, r := range a.recs {
-		out = append(out, r.Operation)
-	}
-	return out
-}
 
 type transparent struct {
 	srv   *qdranttest.Server
 	app   *qc.Client // an unchanged client behind the guard
 	guard *vecguard.Client
 	drv   *Driver // the guard's driver, for checks behind its back
-	rec   *recorder
-	audit *auditLog
+	rec   *guardtest.Methods
+	audit *guardtest.Auditor
 }
 
 func newTransparent(t *testing.T) *transparent {
 	t.Helper()
-	rec := &recorder{}
-	srv := qdranttest.Start(t, &qdranttest.Options{UnaryInterceptor: rec.intercept})
+	rec := &guardtest.Methods{}
+	srv := qdranttest.Start(t, &qdranttest.Options{UnaryInterceptor: rec.Intercept})
 	d, err := Open(&qc.Config{Host: srv.Host(), Port: srv.Port(), PoolSize: 1, SkipCompatibilityCheck: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	al := &auditLog{}
+	al := &guardtest.Auditor{}
 	guard := vecguard.New(d, &vecguard.Options{
 		Authorizer: authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a authz.Action, _ string) (authz.Decision, error) {
 			if a == authz.Admin && !slices.Contains(p.Roles, "admin") {
@@ -253,7 +208,7 @@ func TestTransparentTenantIsolation(t *testing.T) {
 	if n, err := c.Count(ctx, driver.Eq("color", driver.String("red"))); err != nil || n != 3 {
 		t.Errorf("b's update changed a's points: %d red, %v; want 3", n, err)
 	}
-	if ops := tr.audit.ops(); !slices.Contains(ops, "upsert") || !slices.Contains(ops, "scroll") || !slices.Contains(ops, "recommend") {
+	if ops := tr.audit.Ops(); !slices.Contains(ops, "upsert") || !slices.Contains(ops, "scroll") || !slices.Contains(ops, "recommend") {
 		t.Errorf("audit records %v", ops)
 	}
 }
@@ -329,7 +284,7 @@ func TestTransparentRefused(t *testing.T) {
 	if err := tr.guard.CreateCollection(ctx, docsSpec); err != nil {
 		t.Fatal(err)
 	}
-	tr.rec.reset()
+	tr.rec.Take()
 	pc, cc := tr.app.GetPointsClient(), tr.app.GetCollectionsClient()
 	calls := map[string]func() error{
 		"Facet": func() error {
@@ -376,7 +331,7 @@ func TestTransparentRefused(t *testing.T) {
 			t.Errorf("%s: %v, want PermissionDenied", name, err)
 		}
 	}
-	if m := tr.rec.reset(); len(m) > 0 {
+	if m := tr.rec.Take(); len(m) > 0 {
 		t.Errorf("refused RPCs reached the server: %v", m)
 	}
 	// No principal: the guard refuses.
