@@ -2,11 +2,9 @@ package tlogfile
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -32,24 +30,9 @@ func LoadFile(path, vkey string, opts *VerifyOptions) (*Tree, error) {
 // Load verifies a log (see Verify) and builds its tree. A log that does not
 // verify is refused with the *Problem.
 func Load(r io.Reader, vkey string, opts *VerifyOptions) (*Tree, error) {
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("tlogfile: verifier key: %w", err)
-	}
-	var o VerifyOptions
-	if opts != nil {
-		o = *opts
-	}
-	p, err := scan(r, note.VerifierList(v), o.Origin)
+	p, rep, err := verify(r, vkey, opts)
 	if err != nil {
 		return nil, err
-	}
-	rep := p.check(o.Origin)
-	if rep.Problem == nil {
-		rep.Problem = p.checkKnown(rep, o.Known, note.VerifierList(v))
-	}
-	if rep.Problem != nil {
-		return nil, rep.Problem
 	}
 	t := &Tree{report: rep, leaves: p.leaves[:rep.Size], cps: map[int64]*Checkpoint{}}
 	for _, c := range p.cps {

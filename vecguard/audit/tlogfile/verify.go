@@ -119,9 +119,16 @@ func VerifyFile(path, vkey string, opts *VerifyOptions) (*Report, error) {
 // the last checkpoint (Report.Unsigned) and a torn last line are reported
 // but are not errors: a crash leaves them.
 func Verify(r io.Reader, vkey string, opts *VerifyOptions) (*Report, error) {
+	_, rep, err := verify(r, vkey, opts)
+	return rep, err
+}
+
+// verify is Verify, also returning the scanned log (nil with an I/O or
+// key error).
+func verify(r io.Reader, vkey string, opts *VerifyOptions) (*parsed, *Report, error) {
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
-		return nil, fmt.Errorf("tlogfile: verifier key: %w", err)
+		return nil, nil, fmt.Errorf("tlogfile: verifier key: %w", err)
 	}
 	var o VerifyOptions
 	if opts != nil {
@@ -129,16 +136,16 @@ func Verify(r io.Reader, vkey string, opts *VerifyOptions) (*Report, error) {
 	}
 	p, err := scan(r, note.VerifierList(v), o.Origin)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rep := p.check(o.Origin)
 	if rep.Problem == nil {
 		rep.Problem = p.checkKnown(rep, o.Known, note.VerifierList(v))
 	}
 	if rep.Problem != nil {
-		return rep, rep.Problem
+		return p, rep, rep.Problem
 	}
-	return rep, nil
+	return p, rep, nil
 }
 
 // check walks the checkpoints in order and stops at the first problem.
