@@ -440,6 +440,10 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 		// once they are rescored exactly.
 		want = min(max(o.Candidates(want), want), driver.MaxLimit)
 	}
+	// A Ranker that reads the plaintext vectors from what it sealed in the
+	// payload needs no stored vectors: they would only cost transfer.
+	ranker, isRanker := st.prot.(encryption.Ranker)
+	withStored := !isRanker || ranker.StoredVectorsNeeded()
 	var all []driver.ScoredPoint
 	seen := map[driver.PointID]bool{}
 	for _, eq := range qs {
@@ -449,7 +453,7 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 		sub.Offset = 0
 		sub.Limit = want
 		sub.ScoreThreshold = nil // ciphertext scores are not comparable to plaintext ones
-		sub.WithVectors = true
+		sub.WithVectors = withStored
 		hits, err := st.coll.Search(k.ctx, &sub)
 		if err != nil {
 			return nil, err
@@ -470,15 +474,18 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 	for i := range all {
 		pts[i] = all[i].Point
 	}
-	ranker, rank := st.prot.(encryption.Ranker)
-	rank = rank && len(all) > q.Limit
+	open := st.prot.Open
+	if isRanker {
+		open = ranker.OpenRanked
+	}
+	rank := isRanker && len(all) > q.Limit
 	var vecs [][]float32
 	if rank {
 		if vecs, err = ranker.RankVectors(k.ctx, k.encScope(st), vs.Name, pts); err != nil {
 			return nil, err
 		}
 	} else if len(pts) > 0 {
-		if err := st.prot.Open(k.ctx, k.encScope(st), pts); err != nil {
+		if err := open(k.ctx, k.encScope(st), pts); err != nil {
 			return nil, err
 		}
 		vecs = make([][]float32, len(pts))
@@ -516,7 +523,7 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 		for i := range kept {
 			pts[i] = kept[i].Point
 		}
-		if err := st.prot.Open(k.ctx, k.encScope(st), pts); err != nil {
+		if err := open(k.ctx, k.encScope(st), pts); err != nil {
 			return nil, err
 		}
 		for i := range kept {

@@ -659,17 +659,38 @@ func testEncTamper(t *testing.T, newHarness HarnessMaker) {
 	_, err = ef.c.Search(ef.as(subjAlice, "t1"), ef.name, vecguard.SearchRequest{Vector: randomVector(newRand(4), 5, driver.Euclid), VectorName: "w", Limit: 12})
 	wantErr(t, "Search over tampered points", err, vecguard.ErrDataLoss)
 
-	// A search that returns a tampered point fails also when the client
-	// ranks more candidates than it returns (one result, oversampled): the
-	// query is the point's own plaintext vector, and only that point is
-	// tampered with.
-	ef = newEncFixture(t, newHarness, encryption.Config{}, encSpec())
-	pts = ef.write(t, "t1", 100, 12)
-	p := ef.rawPoint(t, pts[2].ID)
-	p.Vectors["w"][2] = math.Float32frombits(math.Float32bits(p.Vectors["w"][2]) ^ 1<<20)
-	ef.putRaw(t, p)
-	_, err = ef.c.Search(ef.as(subjAlice, "t1"), ef.name, vecguard.SearchRequest{Vector: pts[2].Vectors["w"], VectorName: "w", Limit: 1})
-	wantErr(t, "Search returning a tampered point", err, vecguard.ErrDataLoss)
+	// A point whose stored vector was tampered with, found by a search for
+	// its own plaintext vector: with exact copies sealed (the default) the
+	// client ranks and opens the candidates from those copies, so the point
+	// comes back with its authentic vector and exact score, never the
+	// tampered one; Get, which returns what is stored, fails. Without exact
+	// copies the stored vector is what the point decrypts to, and the
+	// search fails, also when the client ranks more candidates than it
+	// returns (one result, oversampled).
+	for _, omit := range []bool{false, true} {
+		ef = newEncFixture(t, newHarness, encryption.Config{OmitExactVector: omit}, encSpec())
+		pts = ef.write(t, "t1", 100, 12)
+		p := ef.rawPoint(t, pts[2].ID)
+		p.Vectors["w"][2] = math.Float32frombits(math.Float32bits(p.Vectors["w"][2]) ^ 1<<20)
+		ef.putRaw(t, p)
+		hits, err := ef.c.Search(ef.as(subjAlice, "t1"), ef.name, vecguard.SearchRequest{Vector: pts[2].Vectors["w"], VectorName: "w", Limit: 1, WithVectors: true})
+		if omit {
+			wantErr(t, "Search returning a tampered point (no exact copies)", err, vecguard.ErrDataLoss)
+			continue
+		}
+		switch {
+		case err != nil:
+			t.Errorf("Search finding a point with a tampered stored vector: %v", err)
+		case len(hits) == 1 && hits[0].ID == pts[2].ID:
+			if !slices.Equal(hits[0].Vectors["w"], pts[2].Vectors["w"]) || hits[0].Score != 0 {
+				t.Errorf("Search returned the tampered point with vector %v and score %g, want its written vector and 0", hits[0].Vectors["w"], hits[0].Score)
+			}
+		default:
+			t.Errorf("Search for a point's own vector returned %d hits, want the point %v", len(hits), pts[2].ID)
+		}
+		_, err = ef.get("t1", p.ID)
+		wantErr(t, "Get of a point with a tampered stored vector", err, vecguard.ErrDataLoss)
+	}
 }
 
 // testEncForeignKey: a point of one tenant moved into another tenant's rows

@@ -121,7 +121,12 @@
 // ranks search candidates before it opens the ones it returns, checks only
 // what it reads: the sealed secrets (AES-GCM, bound to the collection, point
 // ID and key version) or, without exact copies, nothing but the metadata
-// format. Provider errors pass through: keys.Local
+// format. With exact copies sealed, a search reads no stored vectors and
+// opens its results with OpenRanked, which checks everything Open checks
+// but the stored vectors: a stored vector changed in the database can move
+// its point in the database's ranking of candidates, but the client scores
+// and returns the authenticated exact copy. Get and Scroll check the stored
+// vectors too. Provider errors pass through: keys.Local
 // fails with FailedPrecondition for a tenant whose keys were destroyed.
 // Filters the Encryptor cannot serve (a range or any condition on a
 // Randomized field, a range on a Deterministic one) fail with
@@ -134,7 +139,8 @@
 // moves by at most β/4 (times the secret scale). The database ranks
 // ciphertexts; the client asks for Config.Oversample (default 4) times the
 // requested results per key version, decrypts their exact vectors
-// (Encryptor.RankVectors) and rescores them exactly, so what is lost is
+// (Encryptor.RankVectors; the database sends no stored vectors for them)
+// and rescores them exactly, so what is lost is
 // only the true neighbours the database ranked below the candidates; it
 // opens in full only the results it returns. The table measures recall@10
 // and nDCG@10 against exact plaintext search on synthetic clustered unit

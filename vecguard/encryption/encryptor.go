@@ -520,7 +520,7 @@ func (e *Encryptor) Open(ctx context.Context, s Scope, points []driver.Point) er
 	if err != nil {
 		return err
 	}
-	return parallel(ctx, len(points), func(i int) error { return e.open(kr, s, &points[i]) })
+	return parallel(ctx, len(points), func(i int) error { return e.open(kr, s, &points[i], true) })
 }
 
 // readKeyring fetches the scope's keyring to read points with. A version
@@ -541,7 +541,10 @@ func (e *Encryptor) readKeyring(ctx context.Context, s Scope, points []driver.Po
 	return kr, nil
 }
 
-func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
+// open authenticates and decrypts one point. With checkStored false the
+// point was read without its stored vectors (OpenRanked): those are not
+// checked, and a point without sealed exact copies fails.
+func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point, checkStored bool) error {
 	kv, ok := p.Payload[FieldKeyVersion].(int64)
 	ms, ok2 := p.Payload[FieldMeta].(string)
 	if !ok || !ok2 {
@@ -566,12 +569,18 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 		}
 		return err
 	}
-	if len(p.Vectors) != len(m.vectors) {
-		return dataLoss(p.ID, errTag)
+	exact := m.flags&flagExact != 0
+	if !checkStored && !exact {
+		return dataLoss(p.ID, errNoExact)
 	}
-	for _, v := range m.vectors {
-		if _, ok := p.Vectors[v.name]; !ok {
+	if checkStored {
+		if len(p.Vectors) != len(m.vectors) {
 			return dataLoss(p.ID, errTag)
+		}
+		for _, v := range m.vectors {
+			if _, ok := p.Vectors[v.name]; !ok {
+				return dataLoss(p.ID, errTag)
+			}
 		}
 	}
 	secStr := ""
@@ -602,7 +611,6 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 	} else {
 		sec = &secrets{}
 	}
-	exact := m.flags&flagExact != 0
 	if exact && len(sec.vectors) != len(m.vectors) {
 		return dataLoss(p.ID, errSecrets)
 	}
@@ -625,7 +633,16 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 			continue
 		}
 		plain, ok := sec.vectors[v.name]
-		if !ok || len(plain) != len(stored) {
+		if !ok {
+			return dataLoss(p.ID, errSecrets)
+		}
+		if !checkStored {
+			// The tag covers the sealed secrets and with them this copy;
+			// the stored vector was not read.
+			vecs[v.name] = plain
+			continue
+		}
+		if len(plain) != len(stored) {
 			return dataLoss(p.ID, errSecrets)
 		}
 		ep := f32Pool.Get().(*[]float32)
@@ -673,7 +690,10 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point) error {
 	return nil
 }
 
-var errStoredVector = driver.Errorf(driver.DataLoss, "encryption: the stored vector does not match its sealed exact copy")
+var (
+	errStoredVector = driver.Errorf(driver.DataLoss, "encryption: the stored vector does not match its sealed exact copy")
+	errNoExact      = driver.Errorf(driver.DataLoss, "encryption: the point has no sealed exact vectors to open it without its stored ones")
+)
 
 // storedMatches reports whether the database's copy of a vector is the
 // ciphertext vecguard wrote, bit for bit, or that ciphertext normalized to

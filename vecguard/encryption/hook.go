@@ -63,13 +63,24 @@ type Migrator interface {
 
 // Ranker is an optional interface of a Protector: it reads the plaintext
 // vectors of search candidates more cheaply than Open, so that an encrypted
-// search can rescore its oversampled candidates exactly and Open only the
-// points it returns. The points are not verified as Open verifies them, so
-// the vectors serve for ranking only: a caller must Open every point it
-// returns (a tampered candidate can then change the ranking, which the
-// database controls anyway, but never what is returned). The vectors equal
-// those Open returns for authentic points. A point it cannot read is an
-// error with code DataLoss, as in Open.
+// search can rescore its oversampled candidates exactly and open only the
+// points it returns.
+//
+// The client asks the database for the candidates' stored vectors only when
+// StoredVectorsNeeded says so. RankVectors does not verify points as Open
+// does, so its vectors serve for ranking only; the client opens every point
+// it returns with OpenRanked. A candidate tampered with can then change the
+// ranking, which the database controls anyway, but never what is returned.
+// A point it cannot read is an error with code DataLoss, as in Open.
 type Ranker interface {
+	// StoredVectorsNeeded reports whether RankVectors and OpenRanked need
+	// the points' stored vectors.
+	StoredVectorsNeeded() bool
+	// RankVectors returns each point's plaintext vector vectorName, equal
+	// to the one OpenRanked returns for an authentic point.
 	RankVectors(ctx context.Context, s Scope, vectorName string, points []driver.Point) ([][]float32, error)
+	// OpenRanked is Open for points a search read with their stored
+	// vectors only if StoredVectorsNeeded: everything else is verified as
+	// Open verifies it.
+	OpenRanked(ctx context.Context, s Scope, points []driver.Point) error
 }

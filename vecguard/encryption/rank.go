@@ -9,6 +9,33 @@ import (
 	"github.com/vecguard/vecguard/vecguard/driver"
 )
 
+// StoredVectorsNeeded implements Ranker: with exact copies sealed (the
+// default) a search ranks and opens its candidates from those copies, and
+// the database need not send its stored vectors.
+func (e *Encryptor) StoredVectorsNeeded() bool { return e.cfg.OmitExactVector }
+
+// OpenRanked implements Ranker. With exact copies sealed it verifies and
+// decrypts points as Open does, except for their stored vectors, which it
+// does not read: the vectors it returns are the sealed exact copies, which
+// the tag authenticates. What a tampered stored vector can still do is move
+// its point in the database's ranking of candidates; the client rescores
+// them from the exact copies, so it cannot change a returned score or
+// vector. Get and Scroll, which return what the database stores, check the
+// stored vectors (Open). Without exact copies, OpenRanked is Open.
+func (e *Encryptor) OpenRanked(ctx context.Context, s Scope, points []driver.Point) error {
+	if e.cfg.OmitExactVector {
+		return e.Open(ctx, s, points)
+	}
+	if len(points) == 0 {
+		return nil
+	}
+	kr, err := e.readKeyring(ctx, s, points)
+	if err != nil {
+		return err
+	}
+	return parallel(ctx, len(points), func(i int) error { return e.open(kr, s, &points[i], false) })
+}
+
 // RankVectors implements Ranker. With exact copies sealed (the default) a
 // point's vector is read from its secrets: base64, AES-GCM (which
 // authenticates them for the point ID and key version) and the vector list
