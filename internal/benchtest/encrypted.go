@@ -1,0 +1,76 @@
+package benchtest
+
+import (
+	"context"
+
+	"github.com/vecguard/vecguard/vecguard"
+	"github.com/vecguard/vecguard/vecguard/audit"
+	"github.com/vecguard/vecguard/vecguard/authz"
+	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
+)
+
+// EncryptedClients creates collection spec through a guarded client that
+// encrypts it (SAP vectors at the default β with exact AES-GCM copies, the
+// "title" field randomized), writes pts into it, each point as the tenant
+// in its "tenant" field, and returns one guarded client over it per
+// oversampling factor (0: the default). The clients allow everything to
+// admins and, to everyone else, the rows of their own tenant; they audit to
+// a.
+func EncryptedClients(ctx context.Context, d driver.Driver, spec *driver.CollectionSpec, pts []driver.Point, a audit.Auditor, oversample ...int) ([]*vecguard.Client, error) {
+	root, err := encryption.HKDFRootKey([]byte("benchmark root key, 32 bytes ok!"))
+	if err != nil {
+		return nil, err
+	}
+	kr, err := encryption.NewKeyring(1, map[uint32]encryption.RootKey{1: root})
+	if err != nil {
+		return nil, err
+	}
+	az := authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a authz.Action, _ string) (authz.Decision, error) {
+		if a == authz.Admin {
+			return authz.Decision{Allow: true}, nil
+		}
+		return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
+	})
+	var clients []*vecguard.Client
+	for _, o := range oversample {
+		enc, err := encryption.New(fixedKeys{kr}, encryption.Config{
+			Fields:     map[string]encryption.FieldMode{"title": encryption.Randomized},
+			Oversample: o,
+		})
+		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, vecguard.New(d, &vecguard.Options{
+			Authorizer: az, Auditor: a, Encryption: map[string]encryption.Protector{spec.Name: enc},
+		}))
+	}
+	if len(clients) == 0 {
+		return nil, driver.Errorf(driver.InvalidArgument, "benchtest: no oversampling factor")
+	}
+	c := clients[0]
+	if err := c.CreateCollection(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "admin"}), *spec); err != nil {
+		return nil, err
+	}
+	byTenant := map[string][]driver.Point{}
+	for _, p := range pts {
+		t, _ := p.Payload["tenant"].(string)
+		byTenant[t] = append(byTenant[t], p)
+	}
+	for t, tp := range byTenant {
+		tctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "loader", Tenant: t})
+		for start := 0; start < len(tp); start += 1000 {
+			if err := c.Upsert(tctx, spec.Name, tp[start:min(start+1000, len(tp))]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return clients, nil
+}
+
+// fixedKeys hands out one keyring for every scope.
+type fixedKeys struct{ k *encryption.Keyring }
+
+func (f fixedKeys) Keyring(context.Context, encryption.Scope) (*encryption.Keyring, error) {
+	return f.k, nil
+}
