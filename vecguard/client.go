@@ -529,6 +529,35 @@ func (c *Client) DropCollection(ctx context.Context, name string) (err error) {
 	return c.drv.DropCollection(ctx, name)
 }
 
+// Refuse records an operation the guard refuses without serving it — an
+// RPC outside the table of a transparent-mode interceptor, or a request
+// option it cannot honour — as a denied operation of the principal in ctx,
+// and returns the error to give the caller: reason, wrapped with the
+// operation and collection, or what refused the attempt earlier (no
+// principal, a spent limit, an audit log that cannot record). reason must
+// be a *driver.Error whose code says why (PermissionDenied for an operation
+// the guard does not serve, InvalidArgument for an option it cannot
+// honour); its message goes into the record and must name no value. The
+// record names operation and, when it is a valid name, collection; class
+// is the operation's audit class. Nothing reaches the database.
+func (c *Client) Refuse(ctx context.Context, operation string, class audit.Class, collection string, reason error) (err error) {
+	if !driver.ValidName(collection) {
+		collection = ""
+	}
+	k, err := c.begin(ctx, operation, class, collection)
+	defer func() { err = k.end(err) }()
+	if err != nil {
+		return err
+	}
+	var e *driver.Error
+	if !errors.As(reason, &e) {
+		e = driver.Errorf(driver.PermissionDenied, "refused by the guard")
+		reason = e
+	}
+	k.rec.Allowed, k.rec.Rule, k.rec.Reason = false, "guard", e.Msg
+	return reason
+}
+
 // CursorAfter returns the scroll cursor that continues after id: a Scroll
 // with it returns the points whose IDs follow id in scroll order. Adapters
 // that translate another protocol's scroll offsets use it. A cursor only

@@ -549,3 +549,57 @@ func TestScrollCursorNeverNamesADroppedRow(t *testing.T) {
 		t.Error("the scroll over a leaking driver was never refused")
 	}
 }
+
+// TestRefuse: an operation the guard does not serve is refused with
+// PermissionDenied and audited as a denial of the caller; the refusal of an
+// unauthenticated caller or while the audit log fails is recorded or
+// refused as any other operation's.
+func TestRefuse(t *testing.T) {
+	rec := &recorder{}
+	c := vecguard.New(memory.New(), &vecguard.Options{Authorizer: allow, Auditor: rec})
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		coll     string
+		auditErr error
+		code     driver.Code
+		wantColl string
+	}{
+		{"caller", as("mallory", "t2"), "docs", nil, driver.PermissionDenied, "docs"},
+		{"invalid collection name left out", as("mallory", "t2"), "../x", nil, driver.PermissionDenied, ""},
+		{"no principal", context.Background(), "docs", nil, driver.Unauthenticated, "docs"},
+		{"audit fails", as("mallory", "t2"), "docs", errors.New("disk full"), driver.Unavailable, "docs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec.mu.Lock()
+			rec.recs, rec.err = nil, tt.auditErr
+			rec.mu.Unlock()
+			err := c.Refuse(tt.ctx, "/qdrant.Points/UpdateVectors", audit.ClassWrite, tt.coll, driver.Errorf(driver.PermissionDenied, "not served by the guard"))
+			if driver.CodeOf(err) != tt.code {
+				t.Fatalf("Refuse = %v, want code %v", err, tt.code)
+			}
+			if len(rec.recs) != 1 {
+				t.Fatalf("%d audit records, want 1", len(rec.recs))
+			}
+			r := rec.last()
+			if r.Allowed || r.Operation != "/qdrant.Points/UpdateVectors" || r.Class != audit.ClassWrite || r.Collection != tt.wantColl {
+				t.Errorf("record %+v", r)
+			}
+			if tt.code == driver.PermissionDenied && (r.Subject != "mallory" || r.Tenant != "t2" || r.Reason != "not served by the guard" || r.Code != driver.PermissionDenied) {
+				t.Errorf("record %+v, want mallory of t2 denied by the guard", r)
+			}
+		})
+	}
+	// The reason's code is the caller's; a reason without one is
+	// PermissionDenied.
+	rec.err = nil
+	err := c.Refuse(as("mallory", "t2"), "/qdrant.Points/Query", audit.ClassRead, "docs", driver.Errorf(driver.InvalidArgument, "transparent mode does not support prefetch"))
+	if driver.CodeOf(err) != driver.InvalidArgument || rec.last().Allowed || rec.last().Code != driver.InvalidArgument {
+		t.Errorf("unsupported option: %v, record %+v", err, rec.last())
+	}
+	err = c.Refuse(as("mallory", "t2"), "/qdrant.Points/Query", audit.ClassRead, "docs", errors.New("plain"))
+	if driver.CodeOf(err) != driver.PermissionDenied || rec.last().Allowed {
+		t.Errorf("reason without a code: %v, record %+v", err, rec.last())
+	}
+}

@@ -87,7 +87,7 @@
 //
 // Code that already uses a *milvusclient.Client can be put behind a
 // guarded client without changing a call: add UnaryClientInterceptor(guard,
-// opts) and StreamClientInterceptor() to its ClientConfig.DialOptions with
+// opts) and StreamClientInterceptor(guard) to its ClientConfig.DialOptions with
 // grpc.WithChainUnaryInterceptor and grpc.WithChainStreamInterceptor.
 // guard is a *vecguard.Client over this package's driver on a connection
 // of its own; the caller's principal travels in the context
@@ -110,9 +110,12 @@
 // reports a count of 0. An admin RPC is sent on to Milvus unchanged once
 // InterceptorOptions' Authorizer grants authz.Admin on the collection it
 // names ("" for users, roles and privileges) and its Auditor, when set,
-// has recorded it; without an Authorizer it is refused. A refused RPC fails with PermissionDenied and
-// never reaches Milvus; so does every RPC not in this table (newer
-// versions of the service add some) and every streaming call.
+// has recorded it; without an Authorizer it is refused. A refused RPC fails
+// with PermissionDenied and never reaches Milvus; so does every RPC not in
+// this table (newer versions of the service add some) and every streaming
+// call. Refusals, and requests with an option transparent mode cannot
+// honour (InvalidArgument), are audited as denials of the caller through
+// guard (vecguard.Client.Refuse).
 //
 //	RPC                                         treatment
 //	MilvusService/CreateCollection              refused (create collections through vecguard: a Milvus schema carries no spec)

@@ -95,7 +95,7 @@ func ExampleUnaryClientInterceptor() {
 		Address: "localhost:19530",
 		DialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(milvus.UnaryClientInterceptor(guard, &milvus.InterceptorOptions{Authorizer: tenantRows})),
-			grpc.WithChainStreamInterceptor(milvus.StreamClientInterceptor()),
+			grpc.WithChainStreamInterceptor(milvus.StreamClientInterceptor(guard)),
 		},
 	})
 	if err != nil {

@@ -2,6 +2,8 @@ package milvus
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +47,7 @@ type InterceptorOptions struct {
 //		Address: "localhost:19530",
 //		DialOptions: []grpc.DialOption{
 //			grpc.WithChainUnaryInterceptor(milvus.UnaryClientInterceptor(guard, &milvus.InterceptorOptions{Authorizer: az, Auditor: al})),
-//			grpc.WithChainStreamInterceptor(milvus.StreamClientInterceptor()),
+//			grpc.WithChainStreamInterceptor(milvus.StreamClientInterceptor(guard)),
 //		},
 //	})
 //
@@ -76,10 +78,11 @@ func UnaryClientInterceptor(guard *vecguard.Client, opts *InterceptorOptions) gr
 		}
 		h, ok := enforced[method]
 		if !ok {
-			return refuse(method)
+			return grpcerr.Error(ic.refuse(ctx, method, req, errNotServed))
 		}
 		resp, err := h(ctx, ic, req)
 		if err != nil {
+			err = ic.refuse(ctx, method, req, err)
 			c := driver.CodeOf(err)
 			if c == driver.NotFound || c == driver.FailedPrecondition || c == driver.InvalidArgument {
 				ic.forget(collectionOf(req))
@@ -102,15 +105,43 @@ func UnaryClientInterceptor(guard *vecguard.Client, opts *InterceptorOptions) gr
 }
 
 // StreamClientInterceptor refuses every streaming call: no Milvus RPC the
-// guard knows is a stream.
-func StreamClientInterceptor() grpc.StreamClientInterceptor {
+// guard knows is a stream. The refusal is audited through guard.
+func StreamClientInterceptor(guard *vecguard.Client) grpc.StreamClientInterceptor {
+	ic := &interceptor{guard: guard}
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		return nil, refuse(method)
+		return nil, grpcerr.Error(ic.refuse(ctx, method, nil, errNotServed))
 	}
 }
 
-func refuse(method string) error {
-	return status.Errorf(codes.PermissionDenied, "vecguard: %s is not allowed through the guard", method)
+var errNotServed = driver.Errorf(driver.PermissionDenied, "the RPC is not allowed through the guard")
+
+// refuse returns the error of a failed RPC. The guard audits every
+// operation it runs; an error it did not produce is a refusal by the
+// interceptor itself (an RPC outside the table, an option transparent mode
+// cannot honour), which guard.Refuse records.
+func (ic *interceptor) refuse(ctx context.Context, method string, req any, err error) error {
+	var e *driver.Error
+	if errors.As(err, &e) && e.Op != "" {
+		return err // the guard's, audited
+	}
+	return ic.guard.Refuse(ctx, method, rpcClass(method), collectionOf(req), err)
+}
+
+// rpcClass is the audit class of a Milvus RPC the guard refuses.
+func rpcClass(method string) audit.Class {
+	_, name, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	has := func(prefixes ...string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+	}
+	switch {
+	case has("Delete"):
+		return audit.ClassDelete
+	case has("Insert", "Upsert"):
+		return audit.ClassWrite
+	case has("Search", "HybridSearch", "Query", "Get", "Describe", "Show", "List", "Has", "Check"):
+		return audit.ClassRead
+	}
+	return audit.ClassAdmin // unknown, and administration: the strictest class
 }
 
 type interceptor struct {
@@ -173,7 +204,8 @@ func collectionOf(req any) string {
 // gate authorizes an admin RPC that is sent on, and records it.
 func (ic *interceptor) gate(ctx context.Context, method string, req any) error {
 	if ic.opts.Authorizer == nil {
-		return driver.Errorf(driver.PermissionDenied, "admin RPCs are not allowed through this guard")
+		return ic.guard.Refuse(ctx, method, audit.ClassAdmin, collectionOf(req),
+			driver.Errorf(driver.PermissionDenied, "admin RPCs are not allowed through this guard"))
 	}
 	p, ok := vecguard.PrincipalFrom(ctx)
 	if !ok {

@@ -22,6 +22,7 @@ import (
 	"github.com/vecguard/vecguard/adapters/milvus/internal/milvustest"
 	"github.com/vecguard/vecguard/internal/guardtest"
 	"github.com/vecguard/vecguard/vecguard"
+	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
@@ -75,7 +76,7 @@ func newRig(t *testing.T, withAdmin bool) *transparentRig {
 		Address: srv.Addr(),
 		DialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(UnaryClientInterceptor(r.guard, opts)),
-			grpc.WithChainStreamInterceptor(StreamClientInterceptor()),
+			grpc.WithChainStreamInterceptor(StreamClientInterceptor(r.guard)),
 		},
 	})
 	if err != nil {
@@ -291,6 +292,28 @@ func TestTransparentRefused(t *testing.T) {
 	}
 	if got := r.rec.Take(); len(got) != 0 {
 		t.Errorf("refused RPCs reached the server: %v", got)
+	}
+	// Every refusal is audited as a denial of the caller.
+	for name := range errs {
+		found := false
+		for _, rec := range r.log.Records() {
+			if strings.HasSuffix(rec.Operation, "/"+name) {
+				found = true
+				if rec.Allowed || rec.Code != driver.PermissionDenied || rec.Subject != "admin" || rec.Class != audit.ClassAdmin {
+					t.Errorf("%s: audit record %+v, want a denial of admin", name, rec)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: refusal not audited", name)
+		}
+	}
+	before := len(r.log.Records())
+	if _, err := StreamClientInterceptor(r.guard)(ctx, &grpc.StreamDesc{}, nil, "/milvus.proto.milvus.MilvusService/Nope", nil); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("stream: %v, want PermissionDenied", err)
+	}
+	if recs := r.log.Records()[before:]; len(recs) != 1 || recs[0].Allowed || recs[0].Class != audit.ClassAdmin {
+		t.Errorf("stream: audit records %+v, want one refusal", recs)
 	}
 	for _, expr := range []string{`color like "r%"`, `_vg_id > "n"`, `_vg_payload["extra"] == "a"`, `json_contains(_vg_payload["x"], 1)`} {
 		_, err := r.app.Query(as("alice", "t1"), milvusclient.NewQueryOption("docs").WithFilter(expr).WithOutputFields("color"))
@@ -571,4 +594,24 @@ func keysOfPayload(p map[string]any) []string {
 		}
 	}
 	return out
+}
+
+func TestRPCClass(t *testing.T) {
+	tests := map[string]audit.Class{
+		milvuspb.MilvusService_Search_FullMethodName:             audit.ClassRead,
+		milvuspb.MilvusService_Query_FullMethodName:              audit.ClassRead,
+		milvuspb.MilvusService_DescribeCollection_FullMethodName: audit.ClassRead,
+		milvuspb.MilvusService_Insert_FullMethodName:             audit.ClassWrite,
+		milvuspb.MilvusService_Upsert_FullMethodName:             audit.ClassWrite,
+		milvuspb.MilvusService_Delete_FullMethodName:             audit.ClassDelete,
+		milvuspb.MilvusService_CreateCollection_FullMethodName:   audit.ClassAdmin,
+		milvuspb.MilvusService_DropCollection_FullMethodName:     audit.ClassAdmin,
+		milvuspb.MilvusService_CreateRole_FullMethodName:         audit.ClassAdmin,
+		"/milvus.proto.milvus.MilvusService/SomethingNew":        audit.ClassAdmin,
+	}
+	for method, want := range tests {
+		if got := rpcClass(method); got != want {
+			t.Errorf("rpcClass(%q) = %v, want %v", method, got, want)
+		}
+	}
 }

@@ -75,8 +75,10 @@
 // are re-checked, vectors and payloads are encrypted and decrypted, and one
 // audit record is written, exactly as for guard's own calls. A refused RPC
 // fails with PermissionDenied and never reaches Qdrant. An RPC that is not
-// in this table, and every streaming call, is refused. The health check is
-// sent on unchanged.
+// in this table, and every streaming call, is refused. Refusals, and
+// requests with an option transparent mode cannot honour (InvalidArgument),
+// are audited as denials of the caller (vecguard.Client.Refuse). The health
+// check is sent on unchanged.
 //
 //	RPC                                  treatment
 //	qdrant.Points/Upsert                 enforced: Upsert (named vectors; no update_filter, update_mode, shard keys)

@@ -8,11 +8,10 @@ import (
 
 	qc "github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/vecguard/vecguard/vecguard"
+	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/grpcerr"
 )
@@ -47,26 +46,62 @@ func UnaryClientInterceptor(guard *vecguard.Client) grpc.UnaryClientInterceptor 
 		if passThrough[method] {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
-		h, ok := enforced[method]
-		if !ok {
-			return refuse(method)
+		var err error = errNotServed
+		if h, ok := enforced[method]; ok {
+			err = h(ctx, guard, req, reply)
 		}
-		return h(ctx, guard, req, reply)
+		if err == nil {
+			return nil
+		}
+		return grpcerr.Error(refuse(ctx, guard, method, req, err))
 	}
 }
 
 // StreamClientInterceptor refuses every streaming call: Qdrant's Points and
 // Collections services have none, so a stream is not an RPC the guard
-// knows.
+// knows. The refusal is audited through guard.
 func StreamClientInterceptor(guard *vecguard.Client) grpc.StreamClientInterceptor {
-	_ = guard
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		return nil, refuse(method)
+		return nil, grpcerr.Error(refuse(ctx, guard, method, nil, errNotServed))
 	}
 }
 
-func refuse(method string) error {
-	return status.Errorf(codes.PermissionDenied, "vecguard: %s is not allowed through the guard", method)
+var errNotServed = driver.Errorf(driver.PermissionDenied, "the RPC is not allowed through the guard")
+
+// refuse returns the error of a failed RPC. The guard audits every
+// operation it runs; an error it did not produce is a refusal by the
+// interceptor itself (an RPC outside the table, an option transparent mode
+// cannot honour), which guard.Refuse records.
+func refuse(ctx context.Context, guard *vecguard.Client, method string, req any, err error) error {
+	var e *driver.Error
+	if errors.As(err, &e) && e.Op != "" {
+		return err // the guard's, audited
+	}
+	coll := ""
+	if r, ok := req.(interface{ GetCollectionName() string }); ok {
+		coll = r.GetCollectionName()
+	}
+	return guard.Refuse(ctx, method, rpcClass(method), coll, err)
+}
+
+// rpcClass is the audit class of a Qdrant RPC the guard refuses.
+func rpcClass(method string) audit.Class {
+	service, name, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	if service != "qdrant.Points" {
+		return audit.ClassAdmin
+	}
+	has := func(prefixes ...string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+	}
+	switch {
+	case has("Delete"):
+		return audit.ClassDelete
+	case has("Update", "Upsert", "Set", "Overwrite", "Clear", "Create"):
+		return audit.ClassWrite
+	case has("Get", "Search", "Scroll", "Count", "Recommend", "Query", "Discover", "Facet"):
+		return audit.ClassRead
+	}
+	return audit.ClassAdmin // unknown: the strictest class
 }
 
 // passThrough are the RPCs sent on unchanged: they touch no collection.
@@ -82,15 +117,15 @@ func unary[Req, Resp proto.Message](fn func(context.Context, *vecguard.Client, R
 	return func(ctx context.Context, g *vecguard.Client, req, reply any) error {
 		r, ok := req.(Req)
 		if !ok {
-			return status.Error(codes.Internal, "vecguard: unexpected request type")
+			return driver.Errorf(driver.Internal, "unexpected request type")
 		}
 		out, ok := reply.(Resp)
 		if !ok {
-			return status.Error(codes.Internal, "vecguard: unexpected reply type")
+			return driver.Errorf(driver.Internal, "unexpected reply type")
 		}
 		resp, err := fn(ctx, g, r)
 		if err != nil {
-			return grpcerr.Error(err)
+			return err
 		}
 		proto.Reset(out)
 		proto.Merge(out, resp)

@@ -18,6 +18,7 @@ import (
 	"github.com/vecguard/vecguard/internal/guardtest"
 	"github.com/vecguard/vecguard/internal/qdranttest"
 	"github.com/vecguard/vecguard/vecguard"
+	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
@@ -327,15 +328,47 @@ func TestTransparentRefused(t *testing.T) {
 		},
 	}
 	for name, call := range calls {
+		before := len(tr.audit.Records())
 		if err := call(); status.Code(err) != codes.PermissionDenied {
 			t.Errorf("%s: %v, want PermissionDenied", name, err)
+		}
+		// Every refusal is audited as a denial of the caller.
+		recs := tr.audit.Records()[before:]
+		if len(recs) != 1 {
+			t.Errorf("%s: %d audit records, want 1", name, len(recs))
+			continue
+		}
+		r := recs[0]
+		if r.Allowed || r.Code != driver.PermissionDenied || r.Subject != "user-a" || !strings.HasPrefix(r.Operation, "/qdrant.") {
+			t.Errorf("%s: audit record %+v, want a denial of user-a", name, r)
+		}
+		if name != "ListAliases" && r.Collection != "docs" {
+			t.Errorf("%s: audited collection %q, want docs", name, r.Collection)
 		}
 	}
 	if m := tr.rec.Take(); len(m) > 0 {
 		t.Errorf("refused RPCs reached the server: %v", m)
 	}
+	// An option transparent mode cannot honour is refused and audited too.
+	before := len(tr.audit.Records())
+	_, err := tr.app.Query(ctx, &qc.QueryPoints{CollectionName: "docs", Prefetch: []*qc.PrefetchQuery{{}}})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("query with prefetch: %v, want InvalidArgument", err)
+	}
+	if recs := tr.audit.Records()[before:]; len(recs) != 1 || recs[0].Allowed || recs[0].Code != driver.InvalidArgument ||
+		recs[0].Operation != qc.Points_Query_FullMethodName || recs[0].Class != audit.ClassRead {
+		t.Errorf("query with prefetch: audit records %+v, want one refusal", recs)
+	}
+	// A stream is refused and audited.
+	before = len(tr.audit.Records())
+	if _, err := StreamClientInterceptor(tr.guard)(ctx, &grpc.StreamDesc{}, nil, "/qdrant.Points/Nope", nil); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("stream: %v, want PermissionDenied", err)
+	}
+	if recs := tr.audit.Records()[before:]; len(recs) != 1 || recs[0].Allowed || recs[0].Operation != "/qdrant.Points/Nope" {
+		t.Errorf("stream: audit records %+v, want one refusal", recs)
+	}
 	// No principal: the guard refuses.
-	_, err := tr.app.Count(t.Context(), &qc.CountPoints{CollectionName: "docs"})
+	_, err = tr.app.Count(t.Context(), &qc.CountPoints{CollectionName: "docs"})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Errorf("a call without a principal: %v, want Unauthenticated", err)
 	}
@@ -711,5 +744,27 @@ func TestTransparentBatch(t *testing.T) {
 	}
 	if unnamed.GetCollectionName() != "" {
 		t.Errorf("the guard changed the caller's request: collection %q", unnamed.GetCollectionName())
+	}
+}
+
+func TestRPCClass(t *testing.T) {
+	tests := map[string]audit.Class{
+		qc.Points_Facet_FullMethodName:            audit.ClassRead,
+		qc.Points_Discover_FullMethodName:         audit.ClassRead,
+		qc.Points_UpdateVectors_FullMethodName:    audit.ClassWrite,
+		qc.Points_OverwritePayload_FullMethodName: audit.ClassWrite,
+		qc.Points_ClearPayload_FullMethodName:     audit.ClassWrite,
+		qc.Points_CreateFieldIndex_FullMethodName: audit.ClassWrite,
+		qc.Points_DeleteVectors_FullMethodName:    audit.ClassDelete,
+		qc.Collections_Update_FullMethodName:      audit.ClassAdmin,
+		qc.Collections_ListAliases_FullMethodName: audit.ClassAdmin,
+		qc.Snapshots_Create_FullMethodName:        audit.ClassAdmin,
+		"/qdrant.Points/SomethingNew":             audit.ClassAdmin,
+		"not a method":                            audit.ClassAdmin,
+	}
+	for method, want := range tests {
+		if got := rpcClass(method); got != want {
+			t.Errorf("rpcClass(%q) = %v, want %v", method, got, want)
+		}
 	}
 }

@@ -61,3 +61,10 @@ func (a *Auditor) Ops() []string {
 	}
 	return out
 }
+
+// Records returns a copy of the records kept, in order.
+func (a *Auditor) Records() []audit.Record {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]audit.Record(nil), a.recs...)
+}
