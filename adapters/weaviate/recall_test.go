@@ -98,7 +98,7 @@ func recallTable(t *testing.T, n, nq, dim int, betas []float64) []recallRow {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, _ := recallNDCG(truth[i], hitIDs(hits))
+		r, _ := recalltest.RecallNDCG(truth[i], hitIDs(hits))
 		plain += r
 	}
 	plain /= float64(nq)
@@ -135,13 +135,13 @@ func recallTable(t *testing.T, n, nq, dim int, betas []float64) []recallRow {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := recallNDCG(truth[i], hitIDs(hits))
+			r, _ := recalltest.RecallNDCG(truth[i], hitIDs(hits))
 			row.cipher += r
 			res, err := c.Search(pctx, es.Name, vecguard.SearchRequest{Vector: q, Limit: recallK})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, g := recallNDCG(truth[i], hitIDs(res))
+			r, g := recalltest.RecallNDCG(truth[i], hitIDs(res))
 			row.client += r
 			row.clientNDCG += g
 		}
@@ -208,20 +208,4 @@ func exactTopK(base [][]float32, q []float32, k int) []driver.PointID {
 		ids[i] = driver.NumID(uint64(all[i].i))
 	}
 	return ids
-}
-
-// recallNDCG returns recall@k and nDCG@k (binary relevance) of got against
-// the true top k.
-func recallNDCG(truth, got []driver.PointID) (recall, ndcg float64) {
-	var dcg, ideal float64
-	for i := range truth {
-		ideal += 1 / math.Log2(float64(i+2))
-	}
-	for i, id := range got {
-		if slices.Contains(truth, id) {
-			recall++
-			dcg += 1 / math.Log2(float64(i+2))
-		}
-	}
-	return recall / float64(len(truth)), dcg / ideal
 }

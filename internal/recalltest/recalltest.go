@@ -63,3 +63,31 @@ func Clustered(d, n, q int, seed uint64) (base, queries [][]float32) {
 	}
 	return base, queries
 }
+
+// RecallNDCG scores a result list against the true top k (truth, best
+// first): recall is the share of the true top k found; nDCG gives the true
+// i-th neighbour (from 1) the gain k+1-i, 0 outside the true top k, and
+// discounts position p (from 1) by log2(p+1). Every recall table of the
+// project uses it.
+func RecallNDCG[T comparable](truth, got []T) (recall, ndcg float64) {
+	k := len(truth)
+	if k == 0 {
+		return 0, 0
+	}
+	rank := make(map[T]int, k)
+	for i, id := range truth {
+		rank[id] = i
+	}
+	var dcg, idcg float64
+	hits := 0
+	for p, id := range got {
+		if i, ok := rank[id]; ok {
+			hits++
+			dcg += float64(k-i) / math.Log2(float64(p+2))
+		}
+	}
+	for p := range k {
+		idcg += float64(k-p) / math.Log2(float64(p+2))
+	}
+	return float64(hits) / float64(k), dcg / idcg
+}

@@ -126,10 +126,10 @@ func recallTable(base, queries [][]float32) []recallResult {
 		var mu sync.Mutex
 		parallelFor(len(queries), func(i int) {
 			raw := topK(cbase, cq[i], 2*recallK*recallOversample, cosineScore)
-			r1, n1 := recallNDCG(truth[i], raw[:recallK])
-			r2, n2 := recallNDCG(truth[i], rescore(base, queries[i], raw[:recallK*recallOversample], recallK))
-			r3, n3 := recallNDCG(truth[i], rescore(base, queries[i], raw, recallK))
-			r4, _ := recallNDCG(truth[i], topK(cbase, cq[i], recallK, euclidScore))
+			r1, n1 := recalltest.RecallNDCG(truth[i], raw[:recallK])
+			r2, n2 := recalltest.RecallNDCG(truth[i], rescore(base, queries[i], raw[:recallK*recallOversample], recallK))
+			r3, n3 := recalltest.RecallNDCG(truth[i], rescore(base, queries[i], raw, recallK))
+			r4, _ := recalltest.RecallNDCG(truth[i], topK(cbase, cq[i], recallK, euclidScore))
 			mu.Lock()
 			row.rawRecall += r1
 			row.rawNDCG += n1
@@ -146,30 +146,6 @@ func recallTable(base, queries [][]float32) []recallResult {
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-// recallNDCG scores a result list against the true top k: recall is the
-// share of the true top k found; nDCG gives the true i-th neighbour the
-// gain k+1-i (0 outside the true top k) and discounts position p (from 1)
-// by log2(p+1).
-func recallNDCG(truth, got []int) (recall, ndcg float64) {
-	k := len(truth)
-	rank := make(map[int]int, k)
-	for i, id := range truth {
-		rank[id] = i
-	}
-	var dcg, idcg float64
-	hits := 0
-	for p, id := range got {
-		if i, ok := rank[id]; ok {
-			hits++
-			dcg += float64(k-i) / math.Log2(float64(p+2))
-		}
-	}
-	for p := range k {
-		idcg += float64(k-p) / math.Log2(float64(p+2))
-	}
-	return float64(hits) / float64(k), dcg / idcg
 }
 
 type scoreFunc func(q, v []float32) float64
