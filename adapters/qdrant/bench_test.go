@@ -17,6 +17,7 @@ import (
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
 )
 
 const (
@@ -135,11 +136,16 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		}
 	}
 	encrypted, encrypted1 := encSearch(enc[0]), encSearch(enc[1])
+	// What the default encrypted search fetches, through the driver alone.
+	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", tenant, benchTopK, encryption.DefaultOversample)
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	// Warm every path up and collect the upload's garbage, so that no
 	// sub-benchmark pays for the setup.
 	for _, q := range queries {
-		for _, search := range []func([]float32) error{raw, guarded, encrypted, encrypted1} {
+		for _, search := range []func([]float32) error{raw, guarded, encrypted, encrypted1, candidates} {
 			if err := search(q); err != nil {
 				b.Fatal(err)
 			}
@@ -155,6 +161,7 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		benchtest.Path{Name: "guarded", Search: guarded},
 		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
+		benchtest.Path{Name: "driver-candidates", Search: candidates},
 	)
 	if v := client.Violations() + enc[0].Violations() + enc[1].Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)

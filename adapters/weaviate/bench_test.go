@@ -49,6 +49,8 @@ type searchBench struct {
 	encrypted func(q []float32) ([]vecguard.ScoredPoint, error)
 	// encrypted1 searches the encrypted collection without oversampling.
 	encrypted1 func(q []float32) ([]vecguard.ScoredPoint, error)
+	// candidates fetches through the driver alone what encrypted fetches.
+	candidates func(q []float32) error
 	clients    []*vecguard.Client
 }
 
@@ -145,8 +147,13 @@ func newSearchBench(tb testing.TB, name string, points, dim int, r *rand.Rand) *
 			return c.Search(pctx, encSpec.Name, vecguard.SearchRequest{Vector: q, Limit: benchTopK, WithPayload: true})
 		}
 	}
+	// What the default encrypted search fetches, through the driver alone.
+	candidates, err := benchtest.Candidates(ctx, d, encSpec.Name, benchTenant, benchTopK, encryption.DefaultOversample)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return &searchBench{spec: spec, raw: raw, guarded: guarded, encrypted: encSearch(enc[0]), encrypted1: encSearch(enc[1]),
-		clients: []*vecguard.Client{client, enc[0], enc[1]}}
+		candidates: candidates, clients: []*vecguard.Client{client, enc[0], enc[1]}}
 }
 
 // fixedKeys hands out one keyring for every scope.
@@ -233,7 +240,7 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 	// Warm every path up and collect the upload's garbage, so that no
 	// sub-benchmark pays for the setup.
 	for _, q := range queries {
-		for _, search := range []func([]float32) error{raw, guarded, encrypted, encrypted1} {
+		for _, search := range []func([]float32) error{raw, guarded, encrypted, encrypted1, sb.candidates} {
 			if err := search(q); err != nil {
 				b.Fatal(err)
 			}
@@ -248,6 +255,7 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 		benchtest.Path{Name: "guarded", Search: guarded},
 		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
+		benchtest.Path{Name: "driver-candidates", Search: sb.candidates},
 	)
 	for _, c := range sb.clients {
 		if v := c.Violations(); v != 0 {

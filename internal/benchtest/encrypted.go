@@ -74,3 +74,32 @@ type fixedKeys struct{ k *encryption.Keyring }
 func (f fixedKeys) Keyring(context.Context, encryption.Scope) (*encryption.Keyring, error) {
 	return f.k, nil
 }
+
+// Candidates returns a search of the stored collection name through the
+// driver alone, as an encrypted search with oversample times limit
+// candidates asks the database for them: limit·oversample points of the
+// tenant under key version 1, with their payloads (the sealed secrets) and
+// without vectors. It measures what fetching the candidates costs with no
+// guard, decryption or rescoring; the query vector's values do not change
+// that cost.
+func Candidates(ctx context.Context, d driver.Driver, name, tenant string, limit, oversample int) (func(q []float32) error, error) {
+	spec, err := d.DescribeCollection(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	coll := d.Collection(spec)
+	q := driver.Query{
+		VectorName: spec.Vectors[0].Name, Limit: limit * oversample,
+		Filter:  driver.And(driver.Eq("tenant", driver.String(tenant)), driver.Eq(encryption.FieldKeyVersion, driver.Int(1))),
+		Payload: driver.Projection{All: true},
+	}
+	return func(v []float32) error {
+		q := q
+		q.Vector = v
+		hits, err := coll.Search(ctx, &q)
+		if err == nil && len(hits) != q.Limit {
+			err = driver.Errorf(driver.Internal, "benchtest: %d candidates, want %d", len(hits), q.Limit)
+		}
+		return err
+	}, nil
+}
