@@ -14,6 +14,7 @@ import (
 	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
+	"github.com/vecguard/vecguard/vecguard/encryption"
 )
 
 // allow grants every action on every row to the subjects "admin" and
@@ -601,5 +602,55 @@ func TestRefuse(t *testing.T) {
 	err = c.Refuse(as("mallory", "t2"), "/qdrant.Points/Query", audit.ClassRead, "docs", errors.New("plain"))
 	if driver.CodeOf(err) != driver.PermissionDenied || rec.last().Allowed {
 		t.Errorf("reason without a code: %v, record %+v", err, rec.last())
+	}
+}
+
+// fixedKeys hands out one keyring for every scope.
+type fixedKeys struct{ k *encryption.Keyring }
+
+func (f fixedKeys) Keyring(context.Context, encryption.Scope) (*encryption.Keyring, error) {
+	return f.k, nil
+}
+
+// TestEncryptedSearchMixedExactCopies: points sealed without exact copies
+// (Config.OmitExactVector), then searched by a client that seals them (the
+// setting changed): the search, which reads no stored vectors when exact
+// copies are sealed, reads them again for such points and returns them.
+func TestEncryptedSearchMixedExactCopies(t *testing.T) {
+	root, err := encryption.HKDFRootKey([]byte("test root key, thirty-two bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := encryption.NewKeyring(1, map[uint32]encryption.RootKey{1: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := memory.New()
+	client := func(omit bool) *vecguard.Client {
+		enc, err := encryption.New(fixedKeys{kr}, encryption.Config{OmitExactVector: omit, Oversample: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vecguard.New(d, &vecguard.Options{Authorizer: allow, Encryption: map[string]encryption.Protector{"docs": enc}})
+	}
+	old, cur := client(true), client(false)
+	if err := old.CreateCollection(as("admin", "t1"), spec("docs", true)); err != nil {
+		t.Fatal(err)
+	}
+	pts := points(20, 1)
+	if err := old.Upsert(as("alice", "t1"), "docs", pts[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.Upsert(as("alice", "t1"), "docs", pts[10:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []vecguard.Point{pts[3], pts[15]} {
+		hits, err := cur.Search(as("alice", "t1"), "docs", vecguard.SearchRequest{Vector: p.Vectors["v"], Limit: 3, WithVectors: true})
+		if err != nil {
+			t.Fatalf("search for point %v: %v", p.ID, err)
+		}
+		if len(hits) != 3 || hits[0].ID != p.ID {
+			t.Fatalf("search for point %v: %d hits, first %v", p.ID, len(hits), hits[0].ID)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package vecguard
 
 import (
+	"errors"
 	"math"
 	"sort"
 
@@ -434,16 +435,30 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 	if err != nil {
 		return nil, err
 	}
+	// A Ranker that reads the plaintext vectors from what it sealed in the
+	// payload needs no stored vectors: they would only cost transfer. A
+	// point sealed before the configuration changed may still need them:
+	// then the search runs again with them.
+	ranker, isRanker := st.prot.(encryption.Ranker)
+	withStored := !isRanker || ranker.StoredVectorsNeeded()
+	hits, err := k.searchEncryptedOnce(st, q, plain, vs, qs, withStored)
+	if err != nil && !withStored && errors.Is(err, encryption.ErrNoExactCopy) {
+		hits, err = k.searchEncryptedOnce(st, q, plain, vs, qs, true)
+	}
+	return hits, err
+}
+
+// searchEncryptedOnce is searchEncrypted reading the candidates' stored
+// vectors or not.
+func (k *call) searchEncryptedOnce(st *collState, q *driver.Query, plain []float32, vs driver.VectorSpec, qs []encryption.EncryptedQuery, withStored bool) ([]driver.ScoredPoint, error) {
+	var err error
 	want := q.Limit + q.Offset
 	if o, ok := st.prot.(encryption.Oversampler); ok {
 		// More candidates from the noisy ciphertext ranking recover recall
 		// once they are rescored exactly.
 		want = min(max(o.Candidates(want), want), driver.MaxLimit)
 	}
-	// A Ranker that reads the plaintext vectors from what it sealed in the
-	// payload needs no stored vectors: they would only cost transfer.
 	ranker, isRanker := st.prot.(encryption.Ranker)
-	withStored := !isRanker || ranker.StoredVectorsNeeded()
 	var all []driver.ScoredPoint
 	seen := map[driver.PointID]bool{}
 	for _, eq := range qs {
@@ -475,7 +490,7 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 		pts[i] = all[i].Point
 	}
 	open := st.prot.Open
-	if isRanker {
+	if isRanker && !withStored {
 		open = ranker.OpenRanked
 	}
 	rank := isRanker && len(all) > q.Limit

@@ -70,7 +70,10 @@ type Config struct {
 	// database's copy (equal to the plaintext up to float32 rounding),
 	// rotation re-encrypts those, and the database must store vectors
 	// verbatim: Qdrant, for one, normalizes Cosine vectors, after which
-	// Open fails with DataLoss.
+	// Open fails with DataLoss. A collection may hold points sealed with
+	// and without exact copies (the setting changed): searches, which do
+	// not read stored vectors when exact copies are sealed, read them again
+	// when they meet a point without (ErrNoExactCopy).
 	OmitExactVector bool
 	// RandomIV draws a fresh random IV for every vector and query, as the
 	// SAP paper does, instead of a synthetic IV (an HMAC of the vector).

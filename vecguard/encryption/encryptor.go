@@ -571,7 +571,7 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point, checkStored bool
 	}
 	exact := m.flags&flagExact != 0
 	if !checkStored && !exact {
-		return dataLoss(p.ID, errNoExact)
+		return noExactCopy(p.ID)
 	}
 	if checkStored {
 		if len(p.Vectors) != len(m.vectors) {
@@ -690,10 +690,18 @@ func (e *Encryptor) open(kr *Keyring, s Scope, p *driver.Point, checkStored bool
 	return nil
 }
 
-var (
-	errStoredVector = driver.Errorf(driver.DataLoss, "encryption: the stored vector does not match its sealed exact copy")
-	errNoExact      = driver.Errorf(driver.DataLoss, "encryption: the point has no sealed exact vectors to open it without its stored ones")
-)
+var errStoredVector = driver.Errorf(driver.DataLoss, "encryption: the stored vector does not match its sealed exact copy")
+
+// ErrNoExactCopy is in the chain of the DataLoss error of OpenRanked and
+// RankVectors for a point that holds no sealed exact vectors (sealed with
+// Config.OmitExactVector) when its stored vectors were not read: read it
+// again with them (Ranker.StoredVectorsNeeded reports the configuration,
+// not what older points hold).
+var ErrNoExactCopy = errors.New("encryption: the point holds no sealed exact vectors; read it with its stored vectors")
+
+func noExactCopy(id driver.PointID) error {
+	return &driver.Error{Code: driver.DataLoss, Msg: "point " + id.String(), Err: ErrNoExactCopy}
+}
 
 // storedMatches reports whether the database's copy of a vector is the
 // ciphertext vecguard wrote, bit for bit, or that ciphertext normalized to

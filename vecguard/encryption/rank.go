@@ -94,6 +94,9 @@ func (e *Encryptor) rankVector(kr *Keyring, s Scope, name string, p *driver.Poin
 		return nil, dataLoss(p.ID, errTag)
 	}
 	if m.flags&flagExact == 0 {
+		if len(p.Vectors) == 0 {
+			return nil, noExactCopy(p.ID) // not read: the caller asked for none
+		}
 		stored := p.Vectors[name]
 		k, err := vk.sapKey(name)
 		if err != nil {

@@ -1,6 +1,7 @@
 package encryption
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -159,7 +160,10 @@ func TestOpenRanked(t *testing.T) {
 	}
 	cp = clonePoints(sealed[:1])
 	cp[0].Vectors = nil
-	if err := e.OpenRanked(ctx, scopeA, cp); !isDataLoss(err) || !strings.Contains(err.Error(), errNoExact.Msg) {
-		t.Errorf("point without exact copies: %v, want %v", err, errNoExact)
+	if err := e.OpenRanked(ctx, scopeA, cp); !isDataLoss(err) || !errors.Is(err, ErrNoExactCopy) {
+		t.Errorf("point without exact copies: %v, want DataLoss with ErrNoExactCopy", err)
+	}
+	if _, err := e.RankVectors(ctx, scopeA, "body", cp); !isDataLoss(err) || !errors.Is(err, ErrNoExactCopy) {
+		t.Errorf("ranking a point without exact copies or stored vectors: %v, want DataLoss with ErrNoExactCopy", err)
 	}
 }
