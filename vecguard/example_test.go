@@ -8,7 +8,9 @@ import (
 
 	"github.com/vecguard/vecguard/adapters/memory"
 	"github.com/vecguard/vecguard/vecguard"
+	"github.com/vecguard/vecguard/vecguard/audit"
 	"github.com/vecguard/vecguard/vecguard/authz"
+	"github.com/vecguard/vecguard/vecguard/driver"
 )
 
 // roleAuthorizer is a small policy for the examples: admins may do
@@ -148,4 +150,28 @@ func Example_errors() {
 	// Output:
 	// denied
 	// not found count docs
+}
+
+// A transparent-mode interceptor refuses an RPC it does not serve through
+// Refuse, so that the attempt is audited like any denied operation.
+func ExampleClient_Refuse() {
+	auditor := &lineAuditor{}
+	client := vecguard.New(memory.New(), &vecguard.Options{Authorizer: roleAuthorizer, Auditor: auditor})
+	ctx := vecguard.WithPrincipal(context.Background(), vecguard.Principal{Subject: "app", Tenant: "acme", Roles: []string{"editor"}})
+
+	err := client.Refuse(ctx, "/qdrant.Points/UpdateVectors", audit.ClassWrite, "docs",
+		driver.Errorf(driver.PermissionDenied, "the RPC is not allowed through the guard"))
+	fmt.Println(errors.Is(err, vecguard.ErrPermissionDenied))
+	fmt.Println(auditor.lines[0])
+	// Output:
+	// true
+	// /qdrant.Points/UpdateVectors docs by app: allowed=false, the RPC is not allowed through the guard
+}
+
+// lineAuditor keeps one line per audit record.
+type lineAuditor struct{ lines []string }
+
+func (a *lineAuditor) Audit(_ context.Context, r *audit.Record) error {
+	a.lines = append(a.lines, fmt.Sprintf("%s %s by %s: allowed=%v, %s", r.Operation, r.Collection, r.Subject, r.Allowed, r.Reason))
+	return nil
 }

@@ -216,4 +216,25 @@ func TestBenchmarkSetup(t *testing.T) {
 			t.Errorf("result %d from tenant %v", i, h.Payload["tenant"])
 		}
 	}
+	// The encrypted paths: both oversampling factors find the point, and
+	// the candidates path fetches 40 points.
+	es := spec.Clone()
+	es.Name = "bench_enc"
+	enc, err := benchtest.EncryptedClients(ctx, d, es, pts, nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range enc {
+		hits, err := c.Search(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: "t2"}), "bench_enc", vecguard.SearchRequest{Vector: q, Limit: 10, WithPayload: true})
+		if err != nil || len(hits) != 10 || hits[0].ID != pts[7].ID {
+			t.Fatalf("encrypted client %d: %d hits, %v", i, len(hits), err)
+		}
+	}
+	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", "t2", 10, encryption.DefaultOversample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := candidates(q); err != nil {
+		t.Error(err)
+	}
 }
