@@ -163,6 +163,12 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
 		benchtest.Path{Name: "driver-candidates", Search: candidates},
 	)
+	// The unencrypted paths interleaved search by search, which allocate
+	// alike: the guard's overhead least disturbed by the machine's load.
+	benchtest.RunInterleaved(b, queries,
+		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "guarded", Search: guarded},
+	)
 	if v := client.Violations() + enc[0].Violations() + enc[1].Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)
 	}

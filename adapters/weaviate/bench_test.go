@@ -257,6 +257,12 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
 		benchtest.Path{Name: "driver-candidates", Search: sb.candidates},
 	)
+	// The unencrypted paths interleaved search by search, which allocate
+	// alike: the guard's overhead least disturbed by the machine's load.
+	benchtest.RunInterleaved(b, queries,
+		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "guarded", Search: guarded},
+	)
 	for _, c := range sb.clients {
 		if v := c.Violations(); v != 0 {
 			b.Fatalf("%d re-check violations", v)

@@ -4,6 +4,7 @@
 package benchtest
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -41,3 +42,44 @@ func RunSearches(b *testing.B, queries [][]float32, metric string, paths ...Path
 // ProcessCPU returns the CPU time (user and system) the process has used,
 // or 0 where it is not measured.
 func ProcessCPU() time.Duration { return processCPU() }
+
+// RunInterleaved runs one sub-benchmark, "interleaved", in which every
+// iteration runs each path once on the same query, in a random order (the
+// same sequence every run), and times each search. It reports each path's
+// mean time per search as "<name>-ns/op" and its ratio to the first path's
+// as "<name>/<first>". Unlike the per-path sub-benchmarks, which run one
+// after another, the paths share every moment of the machine's load. Give
+// it paths that allocate alike: the garbage one path leaves is collected
+// while the others run too.
+func RunInterleaved(b *testing.B, queries [][]float32, paths ...Path) {
+	b.Run("interleaved", func(b *testing.B) {
+		total := make([]time.Duration, len(paths))
+		r := rand.New(rand.NewPCG(7, 11))
+		order := make([]int, len(paths))
+		for k := range order {
+			order[k] = k
+		}
+		i := 0
+		for b.Loop() {
+			q := queries[i%len(queries)]
+			r.Shuffle(len(order), func(x, y int) { order[x], order[y] = order[y], order[x] })
+			for _, k := range order {
+				start := time.Now()
+				if err := paths[k].Search(q); err != nil {
+					b.Fatal(err)
+				}
+				total[k] += time.Since(start)
+			}
+			i++
+		}
+		if i == 0 {
+			return
+		}
+		for k, p := range paths {
+			b.ReportMetric(float64(total[k].Nanoseconds())/float64(i), p.Name+"-ns/op")
+			if k > 0 && total[0] > 0 {
+				b.ReportMetric(float64(total[k])/float64(total[0]), p.Name+"/"+paths[0].Name)
+			}
+		}
+	})
+}
