@@ -241,12 +241,44 @@ func (k *call) scope(st *collState, a authz.Action) (*driver.Filter, error) {
 		}
 		if f == nil {
 			f = rows
-		} else {
+		} else if rows = withoutConjunct(rows, f); rows != nil {
 			f = driver.And(f, rows)
 		}
 	}
 	k.rec.PolicyFilter = f
 	return f, nil
+}
+
+// withoutConjunct returns rows without the conjuncts equal to c, which the
+// caller ANDs with it anyway (a policy that repeats the tenant condition),
+// so that the database does not evaluate them twice; nil when nothing is
+// left. The result AND c matches exactly what rows AND c matches.
+func withoutConjunct(rows, c *driver.Filter) *driver.Filter {
+	if rows.Equal(c) {
+		return nil
+	}
+	if rows.Op != driver.OpAnd {
+		return rows
+	}
+	var kept []*driver.Filter
+	for i, ch := range rows.Children {
+		if ch.Equal(c) {
+			if kept == nil {
+				kept = append(make([]*driver.Filter, 0, len(rows.Children)), rows.Children[:i]...)
+			}
+			continue
+		}
+		if kept != nil {
+			kept = append(kept, ch)
+		}
+	}
+	switch {
+	case kept == nil:
+		return rows // nothing removed
+	case len(kept) == 0:
+		return nil
+	}
+	return driver.And(kept...)
 }
 
 func (k *call) encScope(st *collState) encryption.Scope {

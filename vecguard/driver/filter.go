@@ -2,6 +2,7 @@ package driver
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -522,6 +523,33 @@ func (f *Filter) Clone() *Filter {
 		}
 	}
 	return &c
+}
+
+// Equal reports whether f and g are the same filter node for node: same
+// operators, fields, values (of the same kind), bounds, IDs and children in
+// the same order. Equal filters match the same points; filters that are
+// not Equal may still do so (A∧B and B∧A). Two nil filters are Equal.
+func (f *Filter) Equal(g *Filter) bool {
+	if f == nil || g == nil {
+		return f == g
+	}
+	bound := func(a, b Bound) bool { return a.Set == b.Set && a.Inclusive == b.Inclusive && a.Value.same(b.Value) }
+	if f.Op != g.Op || f.Field != g.Field || !f.Value.same(g.Value) || !bound(f.Lower, g.Lower) || !bound(f.Upper, g.Upper) ||
+		!slices.EqualFunc(f.Values, g.Values, Value.same) || !slices.Equal(f.IDs, g.IDs) || len(f.Children) != len(g.Children) {
+		return false
+	}
+	for i := range f.Children {
+		if !f.Children[i].Equal(g.Children[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// same reports whether v and w are the same value: the same kind and the
+// same bits (a NaN is the same as itself).
+func (v Value) same(w Value) bool {
+	return v.kind == w.kind && v.s == w.s && v.n == w.n && v.b == w.b && math.Float64bits(v.f) == math.Float64bits(w.f)
 }
 
 // String renders f with its literal values. Do not log it where values may be

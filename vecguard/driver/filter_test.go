@@ -414,3 +414,38 @@ func TestFilterFormat(t *testing.T) {
 		t.Error("Clone shares state")
 	}
 }
+
+func TestFilterEqual(t *testing.T) {
+	a := driver.Eq("x", driver.String("1"))
+	tests := []struct {
+		name string
+		f, g *driver.Filter
+		want bool
+	}{
+		{"nil", nil, nil, true},
+		{"nil and not", nil, a, false},
+		{"same eq", a, driver.Eq("x", driver.String("1")), true},
+		{"value kind", a, driver.Eq("x", driver.Int(1)), false},
+		{"field", a, driver.Eq("y", driver.String("1")), false},
+		{"op", a, driver.Ne("x", driver.String("1")), false},
+		{"in", driver.In("x", driver.Int(1), driver.Int(2)), driver.In("x", driver.Int(1), driver.Int(2)), true},
+		{"in order", driver.In("x", driver.Int(1), driver.Int(2)), driver.In("x", driver.Int(2), driver.Int(1)), false},
+		{"range", driver.Gte("n", driver.Int(1)), driver.Gte("n", driver.Int(1)), true},
+		{"range inclusive", driver.Gte("n", driver.Int(1)), driver.Gt("n", driver.Int(1)), false},
+		{"range side", driver.Gte("n", driver.Int(1)), driver.Lte("n", driver.Int(1)), false},
+		{"ids", driver.HasID(driver.NumID(1)), driver.HasID(driver.NumID(1)), true},
+		{"ids differ", driver.HasID(driver.NumID(1)), driver.HasID(driver.NumID(2)), false},
+		{"and", driver.And(a, driver.Exists("y")), driver.And(a, driver.Exists("y")), true},
+		{"and order", driver.And(a, driver.Exists("y")), driver.And(driver.Exists("y"), a), false},
+		{"and length", driver.And(a), driver.And(a, a), false},
+		{"nested", driver.Not(driver.Or(a)), driver.Not(driver.Or(driver.Eq("x", driver.String("1")))), true},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Equal(tt.g); got != tt.want {
+			t.Errorf("%s: Equal = %v, want %v", tt.name, got, tt.want)
+		}
+		if got := tt.g.Equal(tt.f); got != tt.want {
+			t.Errorf("%s (reversed): Equal = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -341,6 +341,12 @@ func FuzzFilterMatch(f *testing.F) {
 		check("not not", driver.Not(driver.Not(flt)), m)
 		check("not", driver.Not(flt), !m)
 		check("clone", flt.Clone(), m)
+		if !flt.Equal(flt.Clone()) || !flt.Clone().Equal(flt) {
+			t.Fatalf("%v is not Equal to its clone", flt)
+		}
+		if flt.Equal(g) && (m != mg || flt.String() != g.String() || !g.Equal(flt)) {
+			t.Fatalf("Equal filters %v and %v differ", flt, g)
+		}
 		check("and", driver.And(flt, g), m && mg)
 		check("or", &driver.Filter{Op: driver.OpOr, Children: []*driver.Filter{flt, g}}, m || mg)
 		check("de morgan", driver.Not(driver.And(flt, g)), !m || !mg)
