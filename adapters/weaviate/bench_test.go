@@ -43,9 +43,11 @@ func benchVector(r *rand.Rand, dim int) []float32 {
 // two ways to search it: the official client directly (raw) and the guarded
 // client over this driver.
 type searchBench struct {
-	spec      *driver.CollectionSpec
-	raw       func(q []float32) ([]graphql.SearchResult, error)
-	guarded   func(q []float32) ([]vecguard.ScoredPoint, error)
+	spec    *driver.CollectionSpec
+	raw     func(q []float32) ([]graphql.SearchResult, error)
+	guarded func(q []float32) ([]vecguard.ScoredPoint, error)
+	// direct searches through the driver alone, as guarded does.
+	direct    func(q []float32) error
 	encrypted func(q []float32) ([]vecguard.ScoredPoint, error)
 	// encrypted1 searches the encrypted collection without oversampling.
 	encrypted1 func(q []float32) ([]vecguard.ScoredPoint, error)
@@ -152,7 +154,16 @@ func newSearchBench(tb testing.TB, name string, points, dim int, r *rand.Rand) *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &searchBench{spec: spec, raw: raw, guarded: guarded, encrypted: encSearch(enc[0]), encrypted1: encSearch(enc[1]),
+	// The driver alone, without the guard: what the adapter adds to raw.
+	tenantFilter := driver.Eq("tenant", driver.String(benchTenant))
+	direct := func(q []float32) error {
+		hits, err := coll.Search(ctx, &driver.Query{Vector: q, VectorName: "v", Limit: benchTopK, Filter: tenantFilter, Payload: driver.Projection{All: true}})
+		if err == nil && len(hits) != benchTopK {
+			err = fmt.Errorf("%d results", len(hits))
+		}
+		return err
+	}
+	return &searchBench{spec: spec, raw: raw, direct: direct, guarded: guarded, encrypted: encSearch(enc[0]), encrypted1: encSearch(enc[1]),
 		candidates: candidates, clients: []*vecguard.Client{client, enc[0], enc[1]}}
 }
 
@@ -240,7 +251,7 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 	// Warm every path up and collect the upload's garbage, so that no
 	// sub-benchmark pays for the setup.
 	for _, q := range queries {
-		for _, search := range []func([]float32) error{raw, guarded, encrypted, encrypted1, sb.candidates} {
+		for _, search := range []func([]float32) error{raw, sb.direct, guarded, encrypted, encrypted1, sb.candidates} {
 			if err := search(q); err != nil {
 				b.Fatal(err)
 			}
@@ -252,6 +263,7 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 	// the server is another process.
 	benchtest.RunSearches(b, queries, "client-cpu-ns/op",
 		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "driver", Search: sb.direct},
 		benchtest.Path{Name: "guarded", Search: guarded},
 		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
@@ -261,6 +273,7 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 	// alike: the guard's overhead least disturbed by the machine's load.
 	benchtest.RunInterleaved(b, queries,
 		benchtest.Path{Name: "raw", Search: raw},
+		benchtest.Path{Name: "driver", Search: sb.direct},
 		benchtest.Path{Name: "guarded", Search: guarded},
 	)
 	for _, c := range sb.clients {
