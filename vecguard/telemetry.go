@@ -36,16 +36,19 @@ type telemetry struct {
 	violations metric.Int64Counter
 	duration   metric.Float64Histogram
 	reg        metric.Registration
+	metrics    bool // a meter provider was given: record the instruments
+	tracing    bool // a tracer provider was given: name and describe spans
 }
 
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, auditor audit.Auditor) *telemetry {
 	if tp == nil {
 		tp = tracenoop.NewTracerProvider()
 	}
+	metrics, tracing := mp != nil, tp != nil
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
 	}
-	t := &telemetry{tracer: tp.Tracer(instrumentationScope)}
+	t := &telemetry{tracer: tp.Tracer(instrumentationScope), metrics: metrics, tracing: tracing}
 	m := mp.Meter(instrumentationScope)
 	noop := metricnoop.Meter{}
 	var err error
@@ -94,6 +97,13 @@ func (t *telemetry) close() {
 // start opens the operation's span and puts its IDs in the audit record.
 func (t *telemetry) start(ctx context.Context, k *call) context.Context {
 	r := &k.rec
+	if !t.tracing {
+		// The no-op tracer's span carries the caller's span context (its
+		// IDs still go into the audit record) and records nothing.
+		ctx, k.span = t.tracer.Start(ctx, r.Operation)
+		t.ids(k)
+		return ctx
+	}
 	name := r.Operation
 	attrs := []attribute.KeyValue{semconv.DBSystemNameKey.String(r.System), semconv.DBOperationName(r.Operation)}
 	if r.Collection != "" {
@@ -101,17 +111,27 @@ func (t *telemetry) start(ctx context.Context, k *call) context.Context {
 		attrs = append(attrs, semconv.DBCollectionName(r.Collection))
 	}
 	ctx, k.span = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	t.ids(k)
+	return ctx
+}
+
+// ids puts the span's trace and span IDs in the audit record.
+func (t *telemetry) ids(k *call) {
 	if sc := k.span.SpanContext(); sc.HasTraceID() {
-		r.TraceID = sc.TraceID().String()
+		k.rec.TraceID = sc.TraceID().String()
 		if sc.HasSpanID() {
-			r.SpanID = sc.SpanID().String()
+			k.rec.SpanID = sc.SpanID().String()
 		}
 	}
-	return ctx
 }
 
 // finish records the operation's metrics and ends its span.
 func (t *telemetry) finish(k *call, err error) {
+	span := k.span
+	if !t.metrics && !span.IsRecording() {
+		span.End() // nothing records: skip building attributes
+		return
+	}
 	r := &k.rec
 	ctx := k.ctx
 	base := []attribute.KeyValue{semconv.DBSystemNameKey.String(r.System), semconv.DBOperationName(r.Operation)}
@@ -129,7 +149,6 @@ func (t *telemetry) finish(k *call, err error) {
 	if r.Violations > 0 {
 		t.violations.Add(ctx, int64(r.Violations), metric.WithAttributes(base...))
 	}
-	span := k.span
 	if text := queryText(r); text != "" {
 		span.SetAttributes(semconv.DBQueryText(text))
 	}

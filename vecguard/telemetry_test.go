@@ -244,3 +244,25 @@ func (m multiAuditor) Audit(ctx context.Context, r *audit.Record) error {
 	m.k.Audit(ctx, r)
 	return m.Logger.Audit(ctx, r)
 }
+
+// TestAuditCarriesCallerTraceWithoutTracing: without a TracerProvider the
+// client makes no spans, but its audit records still carry the caller's
+// trace and span IDs, and the caller's span is left alone.
+func TestAuditCarriesCallerTraceWithoutTracing(t *testing.T) {
+	rec := &recorder{}
+	c := vecguard.New(memory.New(), &vecguard.Options{Authorizer: allow, Auditor: rec})
+	tp := sdktrace.NewTracerProvider()
+	ctx, parent := tp.Tracer("app").Start(as("alice", "t1"), "request")
+	if err := c.CreateCollection(ctx, spec("docs", true)); err != nil {
+		t.Fatal(err)
+	}
+	r := rec.last()
+	sc := parent.SpanContext()
+	if r.TraceID != sc.TraceID().String() || r.SpanID != sc.SpanID().String() {
+		t.Errorf("record trace %s/%s, caller's span %s/%s", r.TraceID, r.SpanID, sc.TraceID(), sc.SpanID())
+	}
+	if !parent.IsRecording() {
+		t.Error("the client ended the caller's span")
+	}
+	parent.End()
+}
