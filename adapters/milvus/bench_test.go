@@ -135,13 +135,7 @@ func BenchmarkMilvusSearch(b *testing.B) {
 	defer logger.Close()
 	client := vecguard.New(d, &vecguard.Options{Authorizer: tenantRows, Auditor: logger})
 	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "bench", Tenant: benchTenant})
-	guarded := func(q []float32) error {
-		hits, err := client.Search(pctx, "bench", vecguard.SearchRequest{Vector: q, Limit: benchTopK, WithPayload: true})
-		if err == nil && len(hits) != benchTopK {
-			err = fmt.Errorf("%d results", len(hits))
-		}
-		return err
-	}
+	guarded := benchtest.TopK(pctx, client, "bench", benchTopK)
 
 	// The same points in a collection the guarded client encrypts: SAP
 	// vectors with an exact AES-GCM copy, the title randomized (AES-GCM);
@@ -152,16 +146,7 @@ func BenchmarkMilvusSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	pts = nil
-	encSearch := func(c *vecguard.Client) func(q []float32) error {
-		return func(q []float32) error {
-			hits, err := c.Search(pctx, "bench_enc", vecguard.SearchRequest{Vector: q, Limit: benchTopK, WithPayload: true})
-			if err == nil && len(hits) != benchTopK {
-				err = fmt.Errorf("%d results", len(hits))
-			}
-			return err
-		}
-	}
-	encrypted, encrypted1 := encSearch(enc[0]), encSearch(enc[1])
+	encrypted, encrypted1 := benchtest.TopK(pctx, enc[0], "bench_enc", benchTopK), benchtest.TopK(pctx, enc[1], "bench_enc", benchTopK)
 	// What the default encrypted search fetches, through the driver alone.
 	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", benchTenant, benchTopK, encryption.DefaultOversample)
 	if err != nil {

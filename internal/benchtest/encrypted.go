@@ -103,3 +103,16 @@ func Candidates(ctx context.Context, d driver.Driver, name, tenant string, limit
 		return err
 	}, nil
 }
+
+// TopK returns a search through c, as the principal in ctx, of the k
+// points of collection nearest to the query, with their payloads; it fails
+// unless it returns exactly k.
+func TopK(ctx context.Context, c *vecguard.Client, collection string, k int) func(q []float32) error {
+	return func(q []float32) error {
+		hits, err := c.Search(ctx, collection, vecguard.SearchRequest{Vector: q, Limit: k, WithPayload: true})
+		if err == nil && len(hits) != k {
+			err = driver.Errorf(driver.Internal, "benchtest: %d results, want %d", len(hits), k)
+		}
+		return err
+	}
+}
