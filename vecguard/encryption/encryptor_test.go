@@ -987,3 +987,28 @@ func FuzzDecodeDet(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSecretVector: the ranking's partial reader of sealed secrets never
+// panics, and on every record parseSecrets accepts it returns exactly the
+// parsed vectors (and nil for names the record does not hold).
+func FuzzSecretVector(f *testing.F) {
+	f.Add((&secrets{vectors: map[string][]float32{"v": {1, 2}, "w": {3}}, fields: map[string]any{"t": "x"}}).marshal(nil), "w")
+	f.Add((&secrets{fields: map[string]any{"t": "x"}}).marshal(nil), "v")
+	f.Fuzz(func(t *testing.T, b []byte, name string) {
+		got := secretVector(b, name)
+		s, err := parseSecrets(b)
+		if err != nil {
+			return
+		}
+		want, ok := s.vectors[name]
+		if !ok {
+			if got != nil {
+				t.Fatalf("vector %q not in the record, secretVector returned %v", name, got)
+			}
+			return
+		}
+		if !slices.EqualFunc(got, want, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+			t.Fatalf("vector %q: secretVector %v, parseSecrets %v", name, got, want)
+		}
+	})
+}
