@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"github.com/milvus-io/milvus/client/v2/entity"
@@ -16,26 +15,9 @@ import (
 	"github.com/vecguard/vecguard/internal/benchtest"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
-	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
 )
-
-const (
-	benchPoints  = 10000
-	benchDim     = 768
-	benchTopK    = 10
-	benchTenants = 10
-	benchTenant  = "t3"
-)
-
-func benchVector(r *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return v
-}
 
 func benchSpec(dim int) *driver.CollectionSpec {
 	return &driver.CollectionSpec{
@@ -49,25 +31,13 @@ func benchSpec(dim int) *driver.CollectionSpec {
 	}
 }
 
-func benchPointsOf(r *rand.Rand, n, dim int) []driver.Point {
-	pts := make([]driver.Point, n)
-	for i := range pts {
-		pts[i] = driver.Point{
-			ID:      driver.NumID(uint64(i + 1)),
-			Vectors: map[string][]float32{"v": benchVector(r, dim)},
-			Payload: map[string]any{"tenant": fmt.Sprintf("t%d", i%benchTenants), "title": fmt.Sprintf("document %d", i)},
-		}
-	}
-	return pts
-}
-
 // rawSearch is what an application does with milvusclient itself: the
 // tenant filter as a template value, the same output fields the driver
 // asks for.
 func rawSearch(ctx context.Context, c *milvusclient.Client, q []float32, k int) (milvusclient.ResultSet, error) {
 	rs, err := c.Search(ctx, milvusclient.NewSearchOption("bench", k, []entity.Vector{entity.FloatVector(q)}).
 		WithANNSField("v").WithConsistencyLevel(entity.ClStrong).
-		WithFilter("tenant == {t}").WithTemplateParam("t", benchTenant).
+		WithFilter("tenant == {t}").WithTemplateParam("t", benchtest.Tenant).
 		WithOutputFields("tenant", "title", "_vg_payload"))
 	if err != nil {
 		return milvusclient.ResultSet{}, err
@@ -76,12 +46,7 @@ func rawSearch(ctx context.Context, c *milvusclient.Client, q []float32, k int) 
 }
 
 // tenantRows allows everything within the principal's tenant.
-var tenantRows = authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a authz.Action, _ string) (authz.Decision, error) {
-	if a == authz.Admin {
-		return authz.Decision{Allow: true, Rule: "admin"}, nil
-	}
-	return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
-})
+var tenantRows = benchtest.TenantRows
 
 // BenchmarkMilvusSearch compares, in one run against the Milvus-protocol
 // test server over gRPC, a top-10 search of 10,000 points of 768
@@ -95,23 +60,20 @@ var tenantRows = authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal
 func BenchmarkMilvusSearch(b *testing.B) {
 	d, _ := newTestDriver(b, nil)
 	ctx := context.Background()
-	spec := benchSpec(benchDim)
+	spec := benchSpec(benchtest.Dim)
 	if err := d.CreateCollection(ctx, spec); err != nil {
 		b.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	pts := benchPointsOf(r, benchPoints, benchDim)
+	pts := benchtest.PointsOf(r, benchtest.Points, benchtest.Dim)
 	if err := d.Collection(spec).Upsert(ctx, pts); err != nil {
 		b.Fatal(err)
 	}
-	queries := make([][]float32, 64)
-	for i := range queries {
-		queries[i] = benchVector(r, benchDim)
-	}
+	queries := benchtest.Queries(r, 64, benchtest.Dim)
 
 	raw := func(q []float32) error {
-		rs, err := rawSearch(ctx, d.Client(), q, benchTopK)
-		if err == nil && rs.ResultCount != benchTopK {
+		rs, err := rawSearch(ctx, d.Client(), q, benchtest.TopK)
+		if err == nil && rs.ResultCount != benchtest.TopK {
 			err = fmt.Errorf("%d results", rs.ResultCount)
 		}
 		return err
@@ -119,10 +81,10 @@ func BenchmarkMilvusSearch(b *testing.B) {
 
 	// The driver alone, without the guard: what the adapter adds to raw.
 	coll := d.Collection(spec)
-	tenantFilter := driver.Eq("tenant", driver.String(benchTenant))
+	tenantFilter := driver.Eq("tenant", driver.String(benchtest.Tenant))
 	direct := func(q []float32) error {
-		hits, err := coll.Search(ctx, &driver.Query{Vector: q, VectorName: "v", Limit: benchTopK, Filter: tenantFilter, Payload: driver.Projection{All: true}})
-		if err == nil && len(hits) != benchTopK {
+		hits, err := coll.Search(ctx, &driver.Query{Vector: q, VectorName: "v", Limit: benchtest.TopK, Filter: tenantFilter, Payload: driver.Projection{All: true}})
+		if err == nil && len(hits) != benchtest.TopK {
 			err = fmt.Errorf("%d results", len(hits))
 		}
 		return err
@@ -134,8 +96,8 @@ func BenchmarkMilvusSearch(b *testing.B) {
 	}
 	defer logger.Close()
 	client := vecguard.New(d, &vecguard.Options{Authorizer: tenantRows, Auditor: logger})
-	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "bench", Tenant: benchTenant})
-	guarded := benchtest.TopK(pctx, client, "bench", benchTopK)
+	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "bench", Tenant: benchtest.Tenant})
+	guarded := benchtest.GuardedSearch(pctx, client, "bench", benchtest.TopK)
 
 	// The same points in a collection the guarded client encrypts: SAP
 	// vectors with an exact AES-GCM copy, the title randomized (AES-GCM);
@@ -146,41 +108,24 @@ func BenchmarkMilvusSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	pts = nil
-	encrypted, encrypted1 := benchtest.TopK(pctx, enc[0], "bench_enc", benchTopK), benchtest.TopK(pctx, enc[1], "bench_enc", benchTopK)
+	encrypted, encrypted1 := benchtest.GuardedSearch(pctx, enc[0], "bench_enc", benchtest.TopK), benchtest.GuardedSearch(pctx, enc[1], "bench_enc", benchtest.TopK)
 	// What the default encrypted search fetches, through the driver alone.
-	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", benchTenant, benchTopK, encryption.DefaultOversample)
+	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", benchtest.Tenant, benchtest.TopK, encryption.DefaultOversample)
 	if err != nil {
 		b.Fatal(err)
 	}
 
-	// Warm every path up and collect the upload's garbage, so that no
-	// sub-benchmark pays for the setup.
-	for _, q := range queries {
-		for _, search := range []func([]float32) error{raw, direct, guarded, encrypted, encrypted1, candidates} {
-			if err := search(q); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	runtime.GC()
-
 	// CPU time per search: of the whole process (client, guard, audit and
-	// the in-process server) for the test servers, of the client alone when
-	// the server is another process.
-	benchtest.RunSearches(b, queries, "cpu-ns/op",
+	// the in-process server). The unencrypted paths, which allocate alike,
+	// also interleaved: the guard's overhead least disturbed by the
+	// machine's load.
+	benchtest.Compare(b, queries, "cpu-ns/op", []string{"raw", "driver", "guarded"},
 		benchtest.Path{Name: "raw", Search: raw},
 		benchtest.Path{Name: "driver", Search: direct},
 		benchtest.Path{Name: "guarded", Search: guarded},
 		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
 		benchtest.Path{Name: "driver-candidates", Search: candidates},
-	)
-	// The unencrypted paths interleaved search by search, which allocate
-	// alike: the guard's overhead least disturbed by the machine's load.
-	benchtest.RunInterleaved(b, queries,
-		benchtest.Path{Name: "raw", Search: raw},
-		benchtest.Path{Name: "driver", Search: direct},
-		benchtest.Path{Name: "guarded", Search: guarded},
 	)
 	if v := client.Violations() + enc[0].Violations() + enc[1].Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)
@@ -207,12 +152,12 @@ func TestBenchmarkSetup(t *testing.T) {
 	if err := d.CreateCollection(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	pts := benchPointsOf(rand.New(rand.NewPCG(3, 4)), 500, 16)
+	pts := benchtest.PointsOf(rand.New(rand.NewPCG(3, 4)), 500, 16)
 	if err := d.Collection(spec).Upsert(ctx, pts); err != nil {
 		t.Fatal(err)
 	}
 	client := vecguard.New(d, &vecguard.Options{Authorizer: tenantRows})
-	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: benchTenant})
+	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: benchtest.Tenant})
 	q := pts[3].Vectors["v"]
 	hits, err := client.Search(pctx, "bench", vecguard.SearchRequest{Vector: q, Limit: 10, WithPayload: true})
 	if err != nil {
@@ -230,7 +175,7 @@ func TestBenchmarkSetup(t *testing.T) {
 		if key != fmt.Sprintf("n%016x", h.ID.Num()) || math.Abs(float64(h.Score-raw.Scores[i])) > 1e-6 {
 			t.Errorf("result %d: guarded %v (%g), raw %s (%g)", i, h.ID, h.Score, key, raw.Scores[i])
 		}
-		if h.Payload["tenant"] != benchTenant {
+		if h.Payload["tenant"] != benchtest.Tenant {
 			t.Errorf("result %d from tenant %v", i, h.Payload["tenant"])
 		}
 	}

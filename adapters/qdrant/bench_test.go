@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	qc "github.com/qdrant/go-client/qdrant"
@@ -15,25 +14,9 @@ import (
 	"github.com/vecguard/vecguard/internal/qdranttest"
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
-	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
 )
-
-const (
-	benchPoints  = 10000
-	benchDim     = 768
-	benchTopK    = 10
-	benchTenants = 10
-)
-
-func benchVector(r *rand.Rand) []float32 {
-	v := make([]float32, benchDim)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return v
-}
 
 // BenchmarkQdrantSearch compares, in one run against the Qdrant-protocol
 // test server over gRPC, a top-10 search of 10,000 points of 768
@@ -54,7 +37,7 @@ func BenchmarkQdrantSearch(b *testing.B) {
 	defer d.Close()
 	spec := &driver.CollectionSpec{
 		Name:    "bench",
-		Vectors: []driver.VectorSpec{{Name: "v", Dim: benchDim, Distance: driver.Cosine}},
+		Vectors: []driver.VectorSpec{{Name: "v", Dim: benchtest.Dim, Distance: driver.Cosine}},
 		Fields: []driver.FieldSpec{
 			{Name: "tenant", Kind: driver.KindString, Filterable: true},
 			{Name: "title", Kind: driver.KindString},
@@ -64,32 +47,22 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	pts := make([]driver.Point, benchPoints)
-	for i := range pts {
-		pts[i] = driver.Point{
-			ID:      driver.NumID(uint64(i + 1)),
-			Vectors: map[string][]float32{"v": benchVector(r)},
-			Payload: map[string]any{"tenant": fmt.Sprintf("t%d", i%benchTenants), "title": fmt.Sprintf("document %d", i)},
-		}
-	}
+	pts := benchtest.PointsOf(r, benchtest.Points, benchtest.Dim)
 	if err := d.Collection(spec).Upsert(ctx, pts); err != nil {
 		b.Fatal(err)
 	}
-	queries := make([][]float32, 64)
-	for i := range queries {
-		queries[i] = benchVector(r)
-	}
-	const tenant = "t3"
+	queries := benchtest.Queries(r, 64, benchtest.Dim)
+	const tenant = benchtest.Tenant
 
 	points := d.Client().GetPointsClient()
-	limit, using := uint64(benchTopK), "v"
+	limit, using := uint64(benchtest.TopK), "v"
 	flt := &qc.Filter{Must: []*qc.Condition{qc.NewMatchKeyword("tenant", tenant)}}
 	raw := func(q []float32) error {
 		res, err := points.Query(ctx, &qc.QueryPoints{
 			CollectionName: "bench", Query: qc.NewQueryDense(q), Using: &using,
 			Filter: flt, Limit: &limit, WithPayload: qc.NewWithPayload(true),
 		})
-		if err == nil && len(res.GetResult()) != benchTopK {
+		if err == nil && len(res.GetResult()) != benchtest.TopK {
 			err = fmt.Errorf("%d results", len(res.GetResult()))
 		}
 		return err
@@ -100,14 +73,9 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer logger.Close()
-	client := vecguard.New(d, &vecguard.Options{
-		Authorizer: authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, _ authz.Action, _ string) (authz.Decision, error) {
-			return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
-		}),
-		Auditor: logger,
-	})
+	client := vecguard.New(d, &vecguard.Options{Authorizer: benchtest.TenantRows, Auditor: logger})
 	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "bench", Tenant: tenant})
-	guarded := benchtest.TopK(pctx, client, "bench", benchTopK)
+	guarded := benchtest.GuardedSearch(pctx, client, "bench", benchtest.TopK)
 
 	// The same points in a collection the guarded client encrypts: SAP
 	// vectors with an exact AES-GCM copy, the title randomized (AES-GCM);
@@ -120,39 +88,23 @@ func BenchmarkQdrantSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	pts = nil
-	encrypted, encrypted1 := benchtest.TopK(pctx, enc[0], "bench_enc", benchTopK), benchtest.TopK(pctx, enc[1], "bench_enc", benchTopK)
+	encrypted, encrypted1 := benchtest.GuardedSearch(pctx, enc[0], "bench_enc", benchtest.TopK), benchtest.GuardedSearch(pctx, enc[1], "bench_enc", benchtest.TopK)
 	// What the default encrypted search fetches, through the driver alone.
-	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", tenant, benchTopK, encryption.DefaultOversample)
+	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", tenant, benchtest.TopK, encryption.DefaultOversample)
 	if err != nil {
 		b.Fatal(err)
 	}
 
-	// Warm every path up and collect the upload's garbage, so that no
-	// sub-benchmark pays for the setup.
-	for _, q := range queries {
-		for _, search := range []func([]float32) error{raw, guarded, encrypted, encrypted1, candidates} {
-			if err := search(q); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	runtime.GC()
-
 	// CPU time per search: of the whole process (client, guard, audit and
-	// the in-process server) for the test servers, of the client alone when
-	// the server is another process.
-	benchtest.RunSearches(b, queries, "cpu-ns/op",
+	// the in-process server). The unencrypted paths, which allocate alike,
+	// also interleaved: the guard's overhead least disturbed by the
+	// machine's load.
+	benchtest.Compare(b, queries, "cpu-ns/op", []string{"raw", "guarded"},
 		benchtest.Path{Name: "raw", Search: raw},
 		benchtest.Path{Name: "guarded", Search: guarded},
 		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
 		benchtest.Path{Name: "driver-candidates", Search: candidates},
-	)
-	// The unencrypted paths interleaved search by search, which allocate
-	// alike: the guard's overhead least disturbed by the machine's load.
-	benchtest.RunInterleaved(b, queries,
-		benchtest.Path{Name: "raw", Search: raw},
-		benchtest.Path{Name: "guarded", Search: guarded},
 	)
 	if v := client.Violations() + enc[0].Violations() + enc[1].Violations(); v != 0 {
 		b.Fatalf("%d re-check violations", v)
@@ -171,28 +123,19 @@ func TestBenchmarkSetup(t *testing.T) {
 	if err := d.CreateCollection(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	var pts []driver.Point
-	for i := range 500 {
-		v := make([]float32, 16)
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		pts = append(pts, driver.Point{ID: driver.NumID(uint64(i + 1)), Vectors: map[string][]float32{"v": v}, Payload: map[string]any{"tenant": fmt.Sprintf("t%d", i%5)}})
-	}
+	pts := benchtest.PointsOf(r, 500, 16) // point 7 is tenant t7's
 	if err := d.Collection(spec).Upsert(ctx, pts); err != nil {
 		t.Fatal(err)
 	}
-	client := vecguard.New(d, &vecguard.Options{Authorizer: authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, _ authz.Action, _ string) (authz.Decision, error) {
-		return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant))}, nil
-	})})
+	client := vecguard.New(d, &vecguard.Options{Authorizer: benchtest.TenantRows})
 	q := pts[7].Vectors["v"]
-	hits, err := client.Search(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: "t2"}), "bench", vecguard.SearchRequest{Vector: q, Limit: 10, WithPayload: true})
+	hits, err := client.Search(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: "t7"}), "bench", vecguard.SearchRequest{Vector: q, Limit: 10, WithPayload: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	using, limit := "v", uint64(10)
 	raw, err := d.Client().GetPointsClient().Query(ctx, &qc.QueryPoints{CollectionName: "bench", Query: qc.NewQueryDense(q), Using: &using, Limit: &limit,
-		Filter: &qc.Filter{Must: []*qc.Condition{qc.NewMatchKeyword("tenant", "t2")}}})
+		Filter: &qc.Filter{Must: []*qc.Condition{qc.NewMatchKeyword("tenant", "t7")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +146,7 @@ func TestBenchmarkSetup(t *testing.T) {
 		if h.ID.Num() != raw.GetResult()[i].GetId().GetNum() || math.Abs(float64(h.Score-raw.GetResult()[i].GetScore())) > 1e-6 {
 			t.Errorf("result %d: guarded %v (%g), raw %v (%g)", i, h.ID, h.Score, raw.GetResult()[i].GetId(), raw.GetResult()[i].GetScore())
 		}
-		if h.Payload["tenant"] != "t2" {
+		if h.Payload["tenant"] != "t7" {
 			t.Errorf("result %d from tenant %v", i, h.Payload["tenant"])
 		}
 	}
@@ -216,12 +159,12 @@ func TestBenchmarkSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, c := range enc {
-		hits, err := c.Search(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: "t2"}), "bench_enc", vecguard.SearchRequest{Vector: q, Limit: 10, WithPayload: true})
+		hits, err := c.Search(vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "s", Tenant: "t7"}), "bench_enc", vecguard.SearchRequest{Vector: q, Limit: 10, WithPayload: true})
 		if err != nil || len(hits) != 10 || hits[0].ID != pts[7].ID {
 			t.Fatalf("encrypted client %d: %d hits, %v", i, len(hits), err)
 		}
 	}
-	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", "t2", 10, encryption.DefaultOversample)
+	candidates, err := benchtest.Candidates(ctx, d, "bench_enc", "t7", 10, encryption.DefaultOversample)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 	"time"
 
@@ -23,23 +22,7 @@ import (
 	wvgrpc "github.com/weaviate/weaviate-go-client/v5/weaviate/grpc"
 )
 
-const (
-	benchPoints  = 10000
-	benchDim     = 768
-	benchTopK    = 10
-	benchTenants = 10
-	benchTenant  = "t3"
-)
-
-func benchVector(r *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return v
-}
-
-// searchBench is a collection with points in benchTenants tenants, and the
+// searchBench is a collection with points in benchtest.Tenants tenants, and the
 // two ways to search it: the official client directly (raw) and the guarded
 // client over this driver.
 type searchBench struct {
@@ -78,14 +61,7 @@ func newSearchBench(tb testing.TB, name string, points, dim int, r *rand.Rand) *
 			tb.Errorf("dropping the benchmark collection: %v", err)
 		}
 	})
-	pts := make([]driver.Point, points)
-	for i := range pts {
-		pts[i] = driver.Point{
-			ID:      driver.NumID(uint64(i + 1)),
-			Vectors: map[string][]float32{"v": benchVector(r, dim)},
-			Payload: map[string]any{"tenant": fmt.Sprintf("t%d", i%benchTenants), "title": fmt.Sprintf("document %d", i)},
-		}
-	}
+	pts := benchtest.PointsOf(r, points, dim)
 	coll := d.Collection(spec)
 	for start := 0; start < len(pts); start += 1000 {
 		if err := coll.Upsert(ctx, pts[start:min(start+1000, len(pts))]); err != nil {
@@ -102,11 +78,11 @@ func newSearchBench(tb testing.TB, name string, points, dim int, r *rand.Rand) *
 		tb.Fatal(err)
 	}
 	class := weaviate.ClassPrefix + spec.Name // lowercase letters and digits map to themselves
-	where := filters.Where().WithPath([]string{"tenant"}).WithOperator(filters.Equal).WithValueText("'" + benchTenant + "'")
+	where := filters.Where().WithPath([]string{"tenant"}).WithOperator(filters.Equal).WithValueText("'" + benchtest.Tenant + "'")
 	raw := func(q []float32) ([]graphql.SearchResult, error) {
 		return wc.Experimental().Search().WithCollection(class).
 			WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(q).WithTargetVectors("v")).
-			WithWhere(where).WithLimit(benchTopK).
+			WithWhere(where).WithLimit(benchtest.TopK).
 			WithProperties("tenant", "title").
 			WithMetadata(&graphql.Metadata{ID: true, Distance: true}).
 			Do(ctx)
@@ -117,15 +93,10 @@ func newSearchBench(tb testing.TB, name string, points, dim int, r *rand.Rand) *
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { logger.Close() })
-	client := vecguard.New(d, &vecguard.Options{
-		Authorizer: authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, _ authz.Action, _ string) (authz.Decision, error) {
-			return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
-		}),
-		Auditor: logger,
-	})
-	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "bench", Tenant: benchTenant})
+	client := vecguard.New(d, &vecguard.Options{Authorizer: benchtest.TenantRows, Auditor: logger})
+	pctx := vecguard.WithPrincipal(ctx, vecguard.Principal{Subject: "bench", Tenant: benchtest.Tenant})
 	guarded := func(q []float32) ([]vecguard.ScoredPoint, error) {
-		return client.Search(pctx, spec.Name, vecguard.SearchRequest{Vector: q, Limit: benchTopK, WithPayload: true})
+		return client.Search(pctx, spec.Name, vecguard.SearchRequest{Vector: q, Limit: benchtest.TopK, WithPayload: true})
 	}
 
 	// The same points in a collection the guarded client encrypts: SAP
@@ -146,19 +117,19 @@ func newSearchBench(tb testing.TB, name string, points, dim int, r *rand.Rand) *
 	}
 	encSearch := func(c *vecguard.Client) func(q []float32) ([]vecguard.ScoredPoint, error) {
 		return func(q []float32) ([]vecguard.ScoredPoint, error) {
-			return c.Search(pctx, encSpec.Name, vecguard.SearchRequest{Vector: q, Limit: benchTopK, WithPayload: true})
+			return c.Search(pctx, encSpec.Name, vecguard.SearchRequest{Vector: q, Limit: benchtest.TopK, WithPayload: true})
 		}
 	}
 	// What the default encrypted search fetches, through the driver alone.
-	candidates, err := benchtest.Candidates(ctx, d, encSpec.Name, benchTenant, benchTopK, encryption.DefaultOversample)
+	candidates, err := benchtest.Candidates(ctx, d, encSpec.Name, benchtest.Tenant, benchtest.TopK, encryption.DefaultOversample)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	// The driver alone, without the guard: what the adapter adds to raw.
-	tenantFilter := driver.Eq("tenant", driver.String(benchTenant))
+	tenantFilter := driver.Eq("tenant", driver.String(benchtest.Tenant))
 	direct := func(q []float32) error {
-		hits, err := coll.Search(ctx, &driver.Query{Vector: q, VectorName: "v", Limit: benchTopK, Filter: tenantFilter, Payload: driver.Projection{All: true}})
-		if err == nil && len(hits) != benchTopK {
+		hits, err := coll.Search(ctx, &driver.Query{Vector: q, VectorName: "v", Limit: benchtest.TopK, Filter: tenantFilter, Payload: driver.Projection{All: true}})
+		if err == nil && len(hits) != benchtest.TopK {
 			err = fmt.Errorf("%d results", len(hits))
 		}
 		return err
@@ -175,10 +146,9 @@ func (f fixedKeys) Keyring(context.Context, encryption.Scope) (*encryption.Keyri
 }
 
 // newEncryptedClient creates the collection spec through a guarded client
-// that encrypts it with cfg, and returns the client. Everything is allowed;
-// with tenantRows, data operations only on the rows whose "tenant" field is
-// the caller's tenant.
-func newEncryptedClient(tb testing.TB, d *weaviate.Driver, spec *driver.CollectionSpec, a audit.Auditor, cfg encryption.Config, tenantRows bool) *vecguard.Client {
+// that encrypts it with cfg, and returns the client. Everything is allowed
+// (the recall harness).
+func newEncryptedClient(tb testing.TB, d *weaviate.Driver, spec *driver.CollectionSpec, a audit.Auditor, cfg encryption.Config) *vecguard.Client {
 	tb.Helper()
 	root, err := encryption.HKDFRootKey([]byte("benchmark root key, 32 bytes ok!"))
 	if err != nil {
@@ -193,11 +163,8 @@ func newEncryptedClient(tb testing.TB, d *weaviate.Driver, spec *driver.Collecti
 		tb.Fatal(err)
 	}
 	c := vecguard.New(d, &vecguard.Options{
-		Authorizer: authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a authz.Action, _ string) (authz.Decision, error) {
-			if a == authz.Admin || !tenantRows {
-				return authz.Decision{Allow: true}, nil
-			}
-			return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
+		Authorizer: authz.AuthorizerFunc(func(context.Context, *authz.Principal, authz.Action, string) (authz.Decision, error) {
+			return authz.Decision{Allow: true}, nil
 		}),
 		Auditor:    a,
 		Encryption: map[string]encryption.Protector{spec.Name: enc},
@@ -226,14 +193,11 @@ func newEncryptedClient(tb testing.TB, d *weaviate.Driver, spec *driver.Collecti
 // guarded-encrypted-1x searches it without oversampling.
 func BenchmarkWeaviateSearch(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sb := newSearchBench(b, "bench", benchPoints, benchDim, r)
-	queries := make([][]float32, 64)
-	for i := range queries {
-		queries[i] = benchVector(r, benchDim)
-	}
+	sb := newSearchBench(b, "bench", benchtest.Points, benchtest.Dim, r)
+	queries := benchtest.Queries(r, 64, benchtest.Dim)
 	raw := func(q []float32) error {
 		res, err := sb.raw(q)
-		if err == nil && len(res) != benchTopK {
+		if err == nil && len(res) != benchtest.TopK {
 			err = fmt.Errorf("%d results", len(res))
 		}
 		return err
@@ -241,40 +205,23 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 	topK := func(search func([]float32) ([]vecguard.ScoredPoint, error)) func([]float32) error {
 		return func(q []float32) error {
 			hits, err := search(q)
-			if err == nil && len(hits) != benchTopK {
+			if err == nil && len(hits) != benchtest.TopK {
 				err = fmt.Errorf("%d results", len(hits))
 			}
 			return err
 		}
 	}
 	guarded, encrypted, encrypted1 := topK(sb.guarded), topK(sb.encrypted), topK(sb.encrypted1)
-	// Warm every path up and collect the upload's garbage, so that no
-	// sub-benchmark pays for the setup.
-	for _, q := range queries {
-		for _, search := range []func([]float32) error{raw, sb.direct, guarded, encrypted, encrypted1, sb.candidates} {
-			if err := search(q); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	runtime.GC()
-	// CPU time per search: of the whole process (client, guard, audit and
-	// the in-process server) for the test servers, of the client alone when
-	// the server is another process.
-	benchtest.RunSearches(b, queries, "client-cpu-ns/op",
+	// CPU time per search: of the client process (the server is another).
+	// The unencrypted paths, which allocate alike, also interleaved: the
+	// guard's overhead least disturbed by the machine's load.
+	benchtest.Compare(b, queries, "client-cpu-ns/op", []string{"raw", "driver", "guarded"},
 		benchtest.Path{Name: "raw", Search: raw},
 		benchtest.Path{Name: "driver", Search: sb.direct},
 		benchtest.Path{Name: "guarded", Search: guarded},
 		benchtest.Path{Name: "guarded-encrypted", Search: encrypted},
 		benchtest.Path{Name: "guarded-encrypted-1x", Search: encrypted1},
 		benchtest.Path{Name: "driver-candidates", Search: sb.candidates},
-	)
-	// The unencrypted paths interleaved search by search, which allocate
-	// alike: the guard's overhead least disturbed by the machine's load.
-	benchtest.RunInterleaved(b, queries,
-		benchtest.Path{Name: "raw", Search: raw},
-		benchtest.Path{Name: "driver", Search: sb.direct},
-		benchtest.Path{Name: "guarded", Search: guarded},
 	)
 	for _, c := range sb.clients {
 		if v := c.Violations(); v != 0 {
@@ -289,7 +236,7 @@ func BenchmarkWeaviateSearch(b *testing.B) {
 func TestBenchmarkSetup(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	sb := newSearchBench(t, "benchsetup", 500, 16, r)
-	q := benchVector(r, 16)
+	q := benchtest.Vector(r, 16)
 	hits, err := sb.guarded(q)
 	if err != nil {
 		t.Fatal(err)
@@ -298,18 +245,18 @@ func TestBenchmarkSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) != benchTopK || len(raw) != benchTopK {
-		t.Fatalf("%d guarded and %d raw results, want %d", len(hits), len(raw), benchTopK)
+	if len(hits) != benchtest.TopK || len(raw) != benchtest.TopK {
+		t.Fatalf("%d guarded and %d raw results, want %d", len(hits), len(raw), benchtest.TopK)
 	}
 	for i, h := range hits {
 		want := 1 - raw[i].Metadata.Distance
 		if math.Abs(float64(h.Score-want)) > 1e-6 {
 			t.Errorf("result %d: guarded score %g, raw %g", i, h.Score, want)
 		}
-		if h.Payload["tenant"] != benchTenant {
+		if h.Payload["tenant"] != benchtest.Tenant {
 			t.Errorf("result %d from tenant %v", i, h.Payload["tenant"])
 		}
-		if raw[i].Properties["tenant"] != "'"+benchTenant+"'" {
+		if raw[i].Properties["tenant"] != "'"+benchtest.Tenant+"'" {
 			t.Errorf("raw result %d from tenant %v", i, raw[i].Properties["tenant"])
 		}
 	}
@@ -317,11 +264,11 @@ func TestBenchmarkSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(enc) != benchTopK {
-		t.Fatalf("%d encrypted results, want %d", len(enc), benchTopK)
+	if len(enc) != benchtest.TopK {
+		t.Fatalf("%d encrypted results, want %d", len(enc), benchtest.TopK)
 	}
 	for i, h := range enc {
-		if h.Payload["tenant"] != benchTenant || h.Payload["title"] == nil {
+		if h.Payload["tenant"] != benchtest.Tenant || h.Payload["title"] == nil {
 			t.Errorf("encrypted result %d: payload %v", i, h.Payload)
 		}
 	}

@@ -108,7 +108,7 @@ func recallTable(t *testing.T, n, nq, dim int, betas []float64) []recallRow {
 	for bi, beta := range betas {
 		es := spec.Clone()
 		es.Name = fmt.Sprintf("vgt_recall_%x_%d", tag, bi)
-		c := newEncryptedClient(t, d, es, nil, encryption.Config{Beta: beta}, false)
+		c := newEncryptedClient(t, d, es, nil, encryption.Config{Beta: beta})
 		for start := 0; start < n; start += 1000 {
 			if err := c.Upsert(pctx, es.Name, pts[start:min(start+1000, n)]); err != nil {
 				t.Fatal(err)

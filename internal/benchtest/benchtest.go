@@ -5,6 +5,8 @@ package benchtest
 
 import (
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,6 +44,34 @@ func RunSearches(b *testing.B, queries [][]float32, metric string, paths ...Path
 // ProcessCPU returns the CPU time (user and system) the process has used,
 // or 0 where it is not measured.
 func ProcessCPU() time.Duration { return processCPU() }
+
+// Compare runs queries through every path once to warm them up, collects
+// the setup's garbage, runs one sub-benchmark per path (RunSearches, with
+// the CPU time as metric) and then the paths named in interleaved, first
+// the baseline, alternating (RunInterleaved). Name in interleaved only
+// paths that allocate alike.
+func Compare(b *testing.B, queries [][]float32, metric string, interleaved []string, paths ...Path) {
+	for _, q := range queries {
+		for _, p := range paths {
+			if err := p.Search(q); err != nil {
+				b.Fatalf("%s: %v", p.Name, err)
+			}
+		}
+	}
+	runtime.GC()
+	RunSearches(b, queries, metric, paths...)
+	var inter []Path
+	for _, name := range interleaved {
+		i := slices.IndexFunc(paths, func(p Path) bool { return p.Name == name })
+		if i < 0 {
+			b.Fatalf("benchtest: no path %q", name)
+		}
+		inter = append(inter, paths[i])
+	}
+	if len(inter) > 1 {
+		RunInterleaved(b, queries, inter...)
+	}
+}
 
 // RunInterleaved runs one sub-benchmark, "interleaved", in which every
 // iteration runs each path once on the same query, in a random order (the

@@ -5,7 +5,6 @@ import (
 
 	"github.com/vecguard/vecguard/vecguard"
 	"github.com/vecguard/vecguard/vecguard/audit"
-	"github.com/vecguard/vecguard/vecguard/authz"
 	"github.com/vecguard/vecguard/vecguard/driver"
 	"github.com/vecguard/vecguard/vecguard/encryption"
 )
@@ -26,12 +25,6 @@ func EncryptedClients(ctx context.Context, d driver.Driver, spec *driver.Collect
 	if err != nil {
 		return nil, err
 	}
-	az := authz.AuthorizerFunc(func(_ context.Context, p *authz.Principal, a authz.Action, _ string) (authz.Decision, error) {
-		if a == authz.Admin {
-			return authz.Decision{Allow: true}, nil
-		}
-		return authz.Decision{Allow: true, Filter: driver.Eq("tenant", driver.String(p.Tenant)), Rule: "tenant-rows"}, nil
-	})
 	var clients []*vecguard.Client
 	for _, o := range oversample {
 		enc, err := encryption.New(fixedKeys{kr}, encryption.Config{
@@ -42,7 +35,7 @@ func EncryptedClients(ctx context.Context, d driver.Driver, spec *driver.Collect
 			return nil, err
 		}
 		clients = append(clients, vecguard.New(d, &vecguard.Options{
-			Authorizer: az, Auditor: a, Encryption: map[string]encryption.Protector{spec.Name: enc},
+			Authorizer: TenantRows, Auditor: a, Encryption: map[string]encryption.Protector{spec.Name: enc},
 		}))
 	}
 	if len(clients) == 0 {
@@ -104,10 +97,10 @@ func Candidates(ctx context.Context, d driver.Driver, name, tenant string, limit
 	}, nil
 }
 
-// TopK returns a search through c, as the principal in ctx, of the k
+// GuardedSearch returns a search through c, as the principal in ctx, of the k
 // points of collection nearest to the query, with their payloads; it fails
 // unless it returns exactly k.
-func TopK(ctx context.Context, c *vecguard.Client, collection string, k int) func(q []float32) error {
+func GuardedSearch(ctx context.Context, c *vecguard.Client, collection string, k int) func(q []float32) error {
 	return func(q []float32) error {
 		hits, err := c.Search(ctx, collection, vecguard.SearchRequest{Vector: q, Limit: k, WithPayload: true})
 		if err == nil && len(hits) != k {
