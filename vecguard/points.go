@@ -441,16 +441,16 @@ func (k *call) searchEncrypted(st *collState, q *driver.Query, plain []float32, 
 	// then the search runs again with them.
 	ranker, isRanker := st.prot.(encryption.Ranker)
 	withStored := !isRanker || ranker.StoredVectorsNeeded()
-	hits, err := k.searchEncryptedOnce(st, q, plain, vs, qs, withStored)
+	hits, err := k.searchEncryptedOnce(st, q, plain, vs, qs, ranker, withStored)
 	if err != nil && !withStored && errors.Is(err, encryption.ErrNoExactCopy) {
-		hits, err = k.searchEncryptedOnce(st, q, plain, vs, qs, true)
+		hits, err = k.searchEncryptedOnce(st, q, plain, vs, qs, ranker, true)
 	}
 	return hits, err
 }
 
 // searchEncryptedOnce is searchEncrypted reading the candidates' stored
-// vectors or not.
-func (k *call) searchEncryptedOnce(st *collState, q *driver.Query, plain []float32, vs driver.VectorSpec, qs []encryption.EncryptedQuery, withStored bool) ([]driver.ScoredPoint, error) {
+// vectors or not; ranker is the protector's Ranker, or nil.
+func (k *call) searchEncryptedOnce(st *collState, q *driver.Query, plain []float32, vs driver.VectorSpec, qs []encryption.EncryptedQuery, ranker encryption.Ranker, withStored bool) ([]driver.ScoredPoint, error) {
 	var err error
 	want := q.Limit + q.Offset
 	if o, ok := st.prot.(encryption.Oversampler); ok {
@@ -458,7 +458,7 @@ func (k *call) searchEncryptedOnce(st *collState, q *driver.Query, plain []float
 		// once they are rescored exactly.
 		want = min(max(o.Candidates(want), want), driver.MaxLimit)
 	}
-	ranker, isRanker := st.prot.(encryption.Ranker)
+	isRanker := ranker != nil
 	var all []driver.ScoredPoint
 	seen := map[driver.PointID]bool{}
 	for _, eq := range qs {
