@@ -571,8 +571,15 @@ func (c *Client) DropCollection(ctx context.Context, name string) (err error) {
 // the guard does not serve, InvalidArgument for an option it cannot
 // honour); its message goes into the record and must name no value. The
 // record names operation and, when it is a valid name, collection; class
-// is the operation's audit class. Nothing reaches the database.
+// is the operation's audit class. Nothing reaches the database. An error a
+// Client operation returned (it names its operation) was audited by that
+// operation: Refuse returns it unchanged and records nothing, so an
+// interceptor can hand it every error of a failed RPC.
 func (c *Client) Refuse(ctx context.Context, operation string, class audit.Class, collection string, reason error) (err error) {
+	var done *driver.Error
+	if errors.As(reason, &done) && done.Op != "" {
+		return reason
+	}
 	if !driver.ValidName(collection) {
 		collection = ""
 	}

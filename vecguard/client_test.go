@@ -603,6 +603,16 @@ func TestRefuse(t *testing.T) {
 	if driver.CodeOf(err) != driver.PermissionDenied || rec.last().Allowed {
 		t.Errorf("reason without a code: %v, record %+v", err, rec.last())
 	}
+	// An error of a client operation was audited by it: returned as it is,
+	// not recorded twice.
+	_, opErr := c.Get(as("mallory", "t2"), "nope", []vecguard.PointID{vecguard.NumID(1)}, vecguard.ReadOptions{})
+	if opErr == nil {
+		t.Fatal("Get of a missing collection succeeded")
+	}
+	n := len(rec.recs)
+	if err := c.Refuse(as("mallory", "t2"), "/qdrant.Points/Get", audit.ClassRead, "nope", opErr); err != opErr || len(rec.recs) != n {
+		t.Errorf("Refuse of an operation's error: %v (want it unchanged), %d new records", err, len(rec.recs)-n)
+	}
 }
 
 // fixedKeys hands out one keyring for every scope.

@@ -2,7 +2,6 @@ package milvus
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -115,15 +114,10 @@ func StreamClientInterceptor(guard *vecguard.Client) grpc.StreamClientIntercepto
 
 var errNotServed = driver.Errorf(driver.PermissionDenied, "the RPC is not allowed through the guard")
 
-// refuse returns the error of a failed RPC. The guard audits every
-// operation it runs; an error it did not produce is a refusal by the
-// interceptor itself (an RPC outside the table, an option transparent mode
-// cannot honour), which guard.Refuse records.
+// refuse returns the error of a failed RPC. guard.Refuse records the ones
+// the interceptor made itself (an RPC outside the table, an option
+// transparent mode cannot honour); the guard's own are audited already.
 func (ic *interceptor) refuse(ctx context.Context, method string, req any, err error) error {
-	var e *driver.Error
-	if errors.As(err, &e) && e.Op != "" {
-		return err // the guard's, audited
-	}
 	return ic.guard.Refuse(ctx, method, rpcClass(method), collectionOf(req), err)
 }
 
