@@ -8,6 +8,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/vecguard/vecguard/internal/benchtest"
 	"github.com/vecguard/vecguard/vecguard/driver"
 )
 
@@ -33,7 +34,7 @@ func benchStore(b *testing.B, n int) (driver.Collection, [][]float32) {
 	all := make([][]float32, 0, n)
 	batch := make([]driver.Point, 0, 5000)
 	for i := range n {
-		v := randVec(rng, benchDim)
+		v := benchtest.Vector(rng, benchDim)
 		all = append(all, v)
 		batch = append(batch, driver.Point{
 			ID:      driver.NumID(uint64(i + 1)),
@@ -50,14 +51,6 @@ func benchStore(b *testing.B, n int) (driver.Collection, [][]float32) {
 	return c, all
 }
 
-func randVec(rng *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return v
-}
-
 // BenchmarkMemorySearch measures one top-10 cosine search over n points of
 // 384 dimensions: unfiltered, and under a tenant filter that matches 10% of
 // the points (served by the tenant field's index).
@@ -65,7 +58,7 @@ func BenchmarkMemorySearch(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{10_000, 100_000} {
 		c, _ := benchStore(b, n)
-		q := randVec(rand.New(rand.NewPCG(3, 4)), benchDim)
+		q := benchtest.Vector(rand.New(rand.NewPCG(3, 4)), benchDim)
 		for _, tc := range []struct {
 			name   string
 			filter *driver.Filter
@@ -94,9 +87,9 @@ func BenchmarkNaiveSearch(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		rows := make([][]float32, n)
 		for i := range rows {
-			rows[i] = randVec(rng, benchDim)
+			rows[i] = benchtest.Vector(rng, benchDim)
 		}
-		q := randVec(rand.New(rand.NewPCG(3, 4)), benchDim)
+		q := benchtest.Vector(rand.New(rand.NewPCG(3, 4)), benchDim)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			type scored struct {
 				i int
